@@ -1,0 +1,108 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Conduit.Net.Config;
+using Conduit.Net.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Conduit.Net.Tests;
+
+/// <summary>
+/// A real Conduit.Net server on 127.0.0.1 with an OS-chosen port and a fresh data directory, and an
+/// HTTP client pointed at it. Restart keeps the data directory, as a real restart would.
+/// </summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    private ConduitHost? _host;
+
+    private TestServer(ServerConfig config)
+    {
+        Config = config;
+    }
+
+    public ServerConfig Config { get; private set; }
+
+    public ConduitHost Host => _host ?? throw new InvalidOperationException("The server is stopped.");
+
+    public HttpClient Http { get; private set; } = new();
+
+    public string DataDirectory => Config.DatabasePath;
+
+    /// <summary>Starts a server; <paramref name="configure"/> adjusts the test defaults (rate limits off).</summary>
+    public static async Task<TestServer> StartAsync(Func<ServerConfig, ServerConfig>? configure = null)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "conduit-net-tests", Guid.NewGuid().ToString("N"));
+        var config = new ServerConfig
+        {
+            DatabasePath = dir,
+            Port = 0,
+            RateLimiting = false,
+        };
+        config = configure?.Invoke(config) ?? config;
+        var server = new TestServer(config);
+        await server.StartHostAsync();
+        return server;
+    }
+
+    public async Task RestartAsync(Func<ServerConfig, ServerConfig>? reconfigure = null)
+    {
+        await StopHostAsync();
+        if (reconfigure is not null)
+            Config = reconfigure(Config);
+        await StartHostAsync();
+    }
+
+    private async Task StartHostAsync()
+    {
+        _host = await ConduitHost.StartAsync(Config, CancellationToken.None, logging => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole());
+        Http = new HttpClient { BaseAddress = _host.BaseAddress };
+    }
+
+    private async Task StopHostAsync()
+    {
+        Http.Dispose();
+        if (_host is not null)
+            await _host.DisposeAsync();
+        _host = null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopHostAsync();
+        try
+        {
+            Directory.Delete(Config.DatabasePath, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp directory is harmless; the OS cleans the temp folder.
+        }
+    }
+
+    /// <summary>Sends a request with an optional JSON body and access token; returns status and parsed body.</summary>
+    public async Task<(int Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, JsonNode? body = null, string? accessToken = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        if (accessToken is not null)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        using var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    /// <summary>Sends raw bytes as the body, for malformed-input tests.</summary>
+    public async Task<(int Status, JsonNode? Body)> SendRawAsync(HttpMethod method, string path, string rawBody, string? accessToken = null)
+    {
+        using var request = new HttpRequestMessage(method, path)
+        {
+            Content = new StringContent(rawBody, Encoding.UTF8, "application/json"),
+        };
+        if (accessToken is not null)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        using var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+}

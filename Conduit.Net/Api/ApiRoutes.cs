@@ -1,0 +1,13 @@
+using Conduit.Net.Api.Client;
+using Microsoft.AspNetCore.Routing;
+
+namespace Conduit.Net.Api;
+
+/// <summary>Every route group of the HTTP surface, mapped in one place.</summary>
+public static class ApiRoutes
+{
+    public static void MapMatrixApi(this IEndpointRouteBuilder routes)
+    {
+        routes.MapVersions();
+    }
+}

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using Conduit.Net.Core.Errors;
+using Microsoft.AspNetCore.Http;
+
+namespace Conduit.Net.Api.Http;
+
+/// <summary>Reading request bodies and writing JSON responses, with the spec's errors for bad input.</summary>
+public static class HttpJson
+{
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 128 };
+
+    /// <summary>
+    /// The request body as a JSON object: <c>M_NOT_JSON</c> when it does not parse, <c>M_BAD_JSON</c>
+    /// when it is JSON but not an object. An empty body reads as <c>{}</c>.
+    /// </summary>
+    public static async Task<JsonObject> ReadObjectAsync(this HttpContext http)
+    {
+        var bytes = await ReadBodyAsync(http);
+        if (bytes.Length == 0)
+            return [];
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(bytes, documentOptions: DocumentOptions);
+        }
+        catch (JsonException)
+        {
+            throw MatrixException.NotJson("The request body is not valid JSON.");
+        }
+        return node as JsonObject ?? throw MatrixException.BadJson("The request body must be a JSON object.");
+    }
+
+    /// <summary>
+    /// The request body deserialized through a source-generated contract: <c>M_NOT_JSON</c> when it
+    /// does not parse, <c>M_BAD_JSON</c> when a field has the wrong type or a required one is missing.
+    /// </summary>
+    public static async Task<T> ReadAsync<T>(this HttpContext http, JsonTypeInfo<T> typeInfo)
+    {
+        var body = await http.ReadObjectAsync();
+        try
+        {
+            return body.Deserialize(typeInfo) ?? throw MatrixException.BadJson("The request body must be a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            var where = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" at {e.Path}";
+            throw MatrixException.BadJson($"The request body has the wrong shape{where}.");
+        }
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpContext http)
+    {
+        using var buffer = new MemoryStream();
+        try
+        {
+            await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw MatrixException.TooLarge("The request body is larger than this server accepts.");
+        }
+        return buffer.ToArray();
+    }
+
+    public static Task WriteJsonAsync<T>(this HttpContext http, T value, JsonTypeInfo<T> typeInfo, int status = StatusCodes.Status200OK)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        return JsonSerializer.SerializeAsync(http.Response.Body, value, typeInfo, http.RequestAborted);
+    }
+
+    public static Task WriteJsonAsync(this HttpContext http, JsonNode value, int status = StatusCodes.Status200OK)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        return http.Response.WriteAsync(value.ToJsonString(), http.RequestAborted);
+    }
+
+    /// <summary>The empty object <c>{}</c> that many endpoints answer with.</summary>
+    public static Task WriteEmptyObjectAsync(this HttpContext http) => http.WriteJsonAsync(new JsonObject());
+
+    /// <summary>A path parameter, already URL-decoded by routing.</summary>
+    public static string Route(this HttpContext http, string name) =>
+        http.Request.RouteValues[name] as string
+            ?? throw MatrixException.MissingParam($"Missing path parameter {name}.");
+}

@@ -1,0 +1,79 @@
+using System.Net;
+using Conduit.Net.Api;
+using Conduit.Net.Api.Http;
+using Conduit.Net.Config;
+using Conduit.Net.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Conduit.Net.Hosting;
+
+/// <summary>
+/// The running server: Kestrel listeners, services, middleware and routes. The CLI's <c>serve</c>
+/// verb and the tests both build the server through this one class.
+/// </summary>
+public sealed class ConduitHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ConduitHost(WebApplication app, Uri baseAddress)
+    {
+        _app = app;
+        BaseAddress = baseAddress;
+    }
+
+    /// <summary>The client API's address as actually bound (useful when the config asked for port 0).</summary>
+    public Uri BaseAddress { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<ConduitHost> StartAsync(
+        ServerConfig config,
+        CancellationToken cancellationToken,
+        Action<ILoggingBuilder>? configureLogging = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (configureLogging is null)
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        else
+            configureLogging(builder.Logging);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = config.MaxRequestSize;
+            kestrel.Listen(IPAddress.Parse(config.Address), config.Port);
+        });
+
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(_ => KvStore.Open(config.DatabasePath));
+        builder.Services.AddRouting();
+
+        var app = builder.Build();
+        app.UseMatrixErrors();
+        app.UseMatrixCors();
+        app.UseRouting();
+        app.MapMatrixApi();
+
+        // Open the store before listening so that a locked or unreadable data directory fails start-up.
+        app.Services.GetRequiredService<KvStore>();
+        await app.StartAsync(cancellationToken);
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new ConduitHost(app, new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal)));
+    }
+
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,3 @@
+using Conduit.Net.Cli;
+
+return await CommandLine.RunAsync(args);
