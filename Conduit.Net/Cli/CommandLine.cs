@@ -1,22 +1,74 @@
+using System.CommandLine;
+using System.Reflection;
 using Conduit.Net.Config;
-using Conduit.Net.Hosting;
 
 namespace Conduit.Net.Cli;
 
-/// <summary>The command-line entry: verbs and their options.</summary>
+/// <summary>The command-line entry: the root command, its verbs and the options they share.</summary>
 internal static class CommandLine
 {
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>How long a SIGINT/SIGTERM waits for the server to stop cleanly before the process exits anyway.</summary>
+    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(30);
+
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, CliConsole.FromProcess(), CancellationToken.None);
+
+    public static Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken)
     {
-        _ = args;
-        using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        var invocation = new InvocationConfiguration
         {
-            e.Cancel = true;
-            stop.Cancel();
+            Output = console.Out,
+            Error = console.Error,
+            ProcessTerminationTimeout = ShutdownGrace,
         };
-        await using var host = await ConduitHost.StartAsync(new ServerConfig(), stop.Token);
-        await host.WaitForShutdownAsync(stop.Token);
-        return 0;
+        return Build(console).Parse(args).InvokeAsync(invocation, cancellationToken);
+    }
+
+    /// <summary>The version with the commit it was built from, as the build stamped it.</summary>
+    public static string Version =>
+        typeof(CommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    private static RootCommand Build(CliConsole console)
+    {
+        var configOption = new Option<string?>("--config")
+        {
+            Description = "Path to the TOML config file (default: $CONDUIT_CONFIG, else the embedded defaults)",
+            HelpName = "PATH",
+            Recursive = true,
+        };
+        var verbs = new Verbs(console, configOption);
+
+        var root = new RootCommand("Conduit.Net, a Matrix homeserver in one executable. With no verb it runs `serve`.");
+        root.Options.Add(configOption);
+        root.SetAction(verbs.ServeAsync);
+        root.Subcommands.Add(ServeCommand.Create(verbs));
+        root.Subcommands.Add(ConfigCommand.Create(verbs));
+        root.Subcommands.Add(VersionCommand.Create(verbs));
+        return root;
+    }
+}
+
+/// <summary>The context every verb's action closes over: the console and the shared <c>--config</c> option.</summary>
+internal sealed class Verbs(CliConsole console, Option<string?> configOption)
+{
+    public CliConsole Console => console;
+
+    public Task<int> ServeAsync(ParseResult parse, CancellationToken cancellationToken) =>
+        ServeCommand.RunAsync(this, parse, cancellationToken);
+
+    /// <summary>Where the config comes from for this invocation: <c>--config</c>, else <c>CONDUIT_CONFIG</c>, else none.</summary>
+    public string? ConfigPath(ParseResult parse) => ConfigLoader.ResolvePath(parse.GetValue(configOption), console.Environment);
+
+    /// <summary>Loads and validates the config; on failure prints the one error line and returns null.</summary>
+    public ServerConfig? LoadConfig(ParseResult parse)
+    {
+        try
+        {
+            return ConfigLoader.Load(ConfigPath(parse), console.Environment);
+        }
+        catch (ConfigException e)
+        {
+            console.Fail(e.Message);
+            return null;
+        }
     }
 }

@@ -40,9 +40,17 @@ public sealed class ConduitHost : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         if (configureLogging is null)
+        {
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+            builder.Logging.SetMinimumLevel(config.Log);
+
+            // ASP.NET Core logs two lines per request at Information; that is debugging detail here.
+            builder.Logging.AddFilter("Microsoft.AspNetCore", config.Log <= LogLevel.Debug ? config.Log : (LogLevel)Math.Max((int)config.Log, (int)LogLevel.Warning));
+        }
         else
+        {
             configureLogging(builder.Logging);
+        }
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -61,9 +69,18 @@ public sealed class ConduitHost : IAsyncDisposable
         app.UseRouting();
         app.MapMatrixApi();
 
-        // Open the store before listening so that a locked or unreadable data directory fails start-up.
-        app.Services.GetRequiredService<KvStore>();
-        await app.StartAsync(cancellationToken);
+        try
+        {
+            // Open the store before listening so that a locked or unreadable data directory fails start-up.
+            app.Services.GetRequiredService<KvStore>();
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            // A failed start (port taken, store locked) must still release the store and listeners.
+            await app.DisposeAsync();
+            throw;
+        }
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new ConduitHost(app, new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal)));

@@ -1,0 +1,91 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Net;
+
+namespace Conduit.Net.Config;
+
+/// <summary>The checks that span values or need more than a type: names, addresses, the open-registration guard.</summary>
+internal static class ConfigValidator
+{
+    public static void Validate(ServerConfig config)
+    {
+        if (!IsServerName(config.ServerName))
+            throw Invalid("server_name", $"{ConfigKey.Quote(config.ServerName)} is not a valid server name (a DNS name or IP literal, optionally with :port)");
+        if (string.IsNullOrWhiteSpace(config.DatabasePath))
+            throw Invalid("database_path", "must name a directory");
+        if (!TryParseAddress(config.Address, out var address))
+            throw Invalid("address", $"{ConfigKey.Quote(config.Address)} is not an IP address (use 127.0.0.1 for this machine only, 0.0.0.0 or :: for every interface)");
+        foreach (var server in config.TrustedServers)
+        {
+            if (!IsServerName(server))
+                throw Invalid("trusted_servers", $"{ConfigKey.Quote(server)} is not a valid server name");
+        }
+        if (config.WellKnown.Client is { } client
+            && !(Uri.TryCreate(client, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)))
+            throw Invalid("well_known.client", $"{ConfigKey.Quote(client)} is not an absolute http(s) URL");
+        if (config.WellKnown.Server is { } delegated && !IsServerName(delegated))
+            throw Invalid("well_known.server", $"{ConfigKey.Quote(delegated)} is not a host[:port]");
+
+        // Anyone who can reach a public address could fill an open server with spam accounts, so
+        // that needs a token or an explicit, loudly named opt-in; on loopback only this machine can register.
+        if (config.AllowRegistration && config.RegistrationToken is null && !IPAddress.IsLoopback(address) && !config.OpenRegistrationAcknowledged)
+        {
+            throw new ConfigException(
+                $"global.allow_registration: registration is open to anyone (no registration_token) on {config.Address}, which is not loopback: "
+                + $"set registration_token, or allow_registration = false, or {ConfigKeys.OpenRegistrationOptIn} = true");
+        }
+    }
+
+    /// <summary>The spec's server name grammar (appendices, "Server Name"): hostname [ ":" port ].</summary>
+    public static bool IsServerName(string name)
+    {
+        string host;
+        string? port = null;
+        if (name.StartsWith('['))
+        {
+            var close = name.IndexOf(']', StringComparison.Ordinal);
+            if (close < 0)
+                return false;
+            host = name[..(close + 1)];
+            var rest = name[(close + 1)..];
+            if (rest.Length > 0)
+            {
+                if (rest[0] != ':')
+                    return false;
+                port = rest[1..];
+            }
+        }
+        else
+        {
+            var colon = name.LastIndexOf(':');
+            host = colon < 0 ? name : name[..colon];
+            port = colon < 0 ? null : name[(colon + 1)..];
+        }
+
+        if (port is not null && !(port.Length is >= 1 and <= 5 && port.All(char.IsAsciiDigit) && int.Parse(port) <= 65535))
+            return false;
+
+        if (host.StartsWith('['))
+        {
+            var literal = host[1..^1];
+            return literal.Length is >= 2 and <= 45
+                && literal.All(c => char.IsAsciiHexDigit(c) || c is ':' or '.')
+                && IPAddress.TryParse(literal, out var ip)
+                && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        }
+        return host.Length is >= 1 and <= 255 && host.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.');
+    }
+
+    /// <summary>
+    /// An IPv6 literal or a dotted quad. IPAddress.TryParse alone also takes inet_aton shorthands
+    /// ("1.2.3" is 1.2.0.3), which would bind somewhere the admin did not mean.
+    /// </summary>
+    private static bool TryParseAddress(string text, [NotNullWhen(true)] out IPAddress? address)
+    {
+        address = null;
+        var isDottedQuad = text.Split('.') is { Length: 4 } octets
+            && octets.All(o => o.Length is >= 1 and <= 3 && o.All(char.IsAsciiDigit) && int.Parse(o) <= 255);
+        return (isDottedQuad || text.Contains(':', StringComparison.Ordinal)) && IPAddress.TryParse(text, out address);
+    }
+
+    private static ConfigException Invalid(string path, string problem) => new($"global.{path}: {problem}");
+}
