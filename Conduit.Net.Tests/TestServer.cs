@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Conduit.Net.Config;
 using Conduit.Net.Hosting;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 
 namespace Conduit.Net.Tests;
@@ -13,11 +14,13 @@ namespace Conduit.Net.Tests;
 /// </summary>
 public sealed class TestServer : IAsyncDisposable
 {
+    private readonly Action<IEndpointRouteBuilder>? _mapExtraRoutes;
     private ConduitHost? _host;
 
-    private TestServer(ServerConfig config)
+    private TestServer(ServerConfig config, Action<IEndpointRouteBuilder>? mapExtraRoutes)
     {
         Config = config;
+        _mapExtraRoutes = mapExtraRoutes;
     }
 
     public ServerConfig Config { get; private set; }
@@ -28,8 +31,13 @@ public sealed class TestServer : IAsyncDisposable
 
     public string DataDirectory => Config.DatabasePath;
 
-    /// <summary>Starts a server; <paramref name="configure"/> adjusts the test defaults (rate limits off).</summary>
-    public static async Task<TestServer> StartAsync(Func<ServerConfig, ServerConfig>? configure = null)
+    /// <summary>
+    /// Starts a server; <paramref name="configure"/> adjusts the test defaults (rate limits off) and
+    /// <paramref name="mapExtraRoutes"/> adds test-only endpoints behind the real middleware.
+    /// </summary>
+    public static async Task<TestServer> StartAsync(
+        Func<ServerConfig, ServerConfig>? configure = null,
+        Action<IEndpointRouteBuilder>? mapExtraRoutes = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), "conduit-net-tests", Guid.NewGuid().ToString("N"));
         var config = new ServerConfig
@@ -39,7 +47,7 @@ public sealed class TestServer : IAsyncDisposable
             RateLimiting = false,
         };
         config = configure?.Invoke(config) ?? config;
-        var server = new TestServer(config);
+        var server = new TestServer(config, mapExtraRoutes);
         await server.StartHostAsync();
         return server;
     }
@@ -54,7 +62,11 @@ public sealed class TestServer : IAsyncDisposable
 
     private async Task StartHostAsync()
     {
-        _host = await ConduitHost.StartAsync(Config, CancellationToken.None, logging => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole());
+        _host = await ConduitHost.StartAsync(
+            Config,
+            CancellationToken.None,
+            logging => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(),
+            _mapExtraRoutes);
         Http = new HttpClient { BaseAddress = _host.BaseAddress };
     }
 

@@ -9,5 +9,6 @@ public static class ApiRoutes
     public static void MapMatrixApi(this IEndpointRouteBuilder routes)
     {
         routes.MapVersions();
+        routes.MapWellKnown();
     }
 }

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -32,10 +33,15 @@ public sealed class ConduitHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <param name="mapExtraRoutes">
+    /// Routes mapped after the Matrix API, behind the same middleware; the tests use it to reach code
+    /// paths (an endpoint that throws, for example) that no real endpoint takes on purpose.
+    /// </param>
     public static async Task<ConduitHost> StartAsync(
         ServerConfig config,
         CancellationToken cancellationToken,
-        Action<ILoggingBuilder>? configureLogging = null)
+        Action<ILoggingBuilder>? configureLogging = null,
+        Action<IEndpointRouteBuilder>? mapExtraRoutes = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -55,7 +61,7 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = config.MaxRequestSize;
+            kestrel.Limits.MaxRequestBodySize = RequestSizeLimit.WireLimit(config.MaxRequestSize);
             kestrel.Listen(IPAddress.Parse(config.Address), config.Port);
         });
 
@@ -66,8 +72,10 @@ public sealed class ConduitHost : IAsyncDisposable
         var app = builder.Build();
         app.UseMatrixErrors();
         app.UseMatrixCors();
+        app.UseMatrixRequestSizeLimit(config.MaxRequestSize);
         app.UseRouting();
         app.MapMatrixApi();
+        mapExtraRoutes?.Invoke(app);
 
         try
         {

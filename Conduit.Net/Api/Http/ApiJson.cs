@@ -15,4 +15,6 @@ namespace Conduit.Net.Api.Http;
     AllowTrailingCommas = false,
     ReadCommentHandling = JsonCommentHandling.Disallow)]
 [JsonSerializable(typeof(VersionsResponse))]
+[JsonSerializable(typeof(WellKnownClientResponse))]
+[JsonSerializable(typeof(WellKnownServerResponse))]
 internal sealed partial class ApiJson : JsonSerializerContext;

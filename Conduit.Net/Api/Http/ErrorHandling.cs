@@ -26,9 +26,14 @@ public static class ErrorHandling
             await WriteErrorAsync(http, e);
             return;
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (BadHttpRequestException e)
         {
-            await WriteErrorAsync(http, MatrixException.TooLarge("The request body is larger than this server accepts."));
+            // Kestrel's verdict on the bytes of the request (over its wire limit, broken framing):
+            // the client's fault, so neither a 500 nor an error-level log.
+            Logger(http)?.LogDebug(e, "Unreadable request {Method} {Path}", http.Request.Method, http.Request.Path);
+            await WriteErrorAsync(http, e.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? MatrixException.TooLarge("The request body is larger than this server accepts.")
+                : new MatrixException(ErrorCode.BadRequest, "The request could not be read."));
             return;
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
@@ -37,10 +42,7 @@ public static class ErrorHandling
         }
         catch (Exception e)
         {
-            var logger = http.RequestServices.GetService(typeof(ILoggerFactory)) is ILoggerFactory factory
-                ? factory.CreateLogger("Conduit.Net.Api")
-                : null;
-            logger?.LogError(e, "Unhandled error in {Method} {Path}", http.Request.Method, http.Request.Path);
+            Logger(http)?.LogError(e, "Unhandled error in {Method} {Path}", http.Request.Method, http.Request.Path);
             await WriteErrorAsync(http, new MatrixException(ErrorCode.Unknown, "Internal server error."));
             return;
         }
@@ -52,6 +54,11 @@ public static class ErrorHandling
         else if (http.Response.StatusCode == StatusCodes.Status405MethodNotAllowed)
             await WriteErrorAsync(http, new MatrixException(ErrorCode.MethodNotAllowed, "Method not allowed for this endpoint."));
     }
+
+    private static ILogger? Logger(HttpContext http) =>
+        http.RequestServices.GetService(typeof(ILoggerFactory)) is ILoggerFactory factory
+            ? factory.CreateLogger("Conduit.Net.Api")
+            : null;
 
     public static async Task WriteErrorAsync(HttpContext http, MatrixException error)
     {

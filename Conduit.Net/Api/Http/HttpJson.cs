@@ -53,14 +53,7 @@ public static class HttpJson
     private static async Task<byte[]> ReadBodyAsync(HttpContext http)
     {
         using var buffer = new MemoryStream();
-        try
-        {
-            await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            throw MatrixException.TooLarge("The request body is larger than this server accepts.");
-        }
+        await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
         return buffer.ToArray();
     }
 

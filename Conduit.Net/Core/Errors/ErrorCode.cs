@@ -19,6 +19,9 @@ public sealed record ErrorCode(string Code, int Status)
     public static readonly ErrorCode Unrecognized = new("M_UNRECOGNIZED", 404);
     public static readonly ErrorCode MethodNotAllowed = new("M_UNRECOGNIZED", 405);
     public static readonly ErrorCode Unknown = new("M_UNKNOWN", 500);
+
+    /// <summary>An HTTP-level fault the spec names no code for (broken chunk framing, a truncated body).</summary>
+    public static readonly ErrorCode BadRequest = new("M_UNKNOWN", 400);
     public static readonly ErrorCode Unauthorized = new("M_UNAUTHORIZED", 401);
     public static readonly ErrorCode UserInUse = new("M_USER_IN_USE", 400);
     public static readonly ErrorCode InvalidUsername = new("M_INVALID_USERNAME", 400);
