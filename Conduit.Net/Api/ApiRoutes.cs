@@ -1,4 +1,5 @@
 using Conduit.Net.Api.Client;
+using Conduit.Net.Api.Federation;
 using Microsoft.AspNetCore.Routing;
 
 namespace Conduit.Net.Api;
@@ -10,5 +11,6 @@ public static class ApiRoutes
     {
         routes.MapVersions();
         routes.MapWellKnown();
+        routes.MapServerKeys();
     }
 }

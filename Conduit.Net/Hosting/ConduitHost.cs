@@ -2,6 +2,7 @@ using System.Net;
 using Conduit.Net.Api;
 using Conduit.Net.Api.Http;
 using Conduit.Net.Config;
+using Conduit.Net.Services.ServerKeys;
 using Conduit.Net.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -67,6 +68,8 @@ public sealed class ConduitHost : IAsyncDisposable
 
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(_ => KvStore.Open(config.DatabasePath));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ServerKeyService>();
         builder.Services.AddRouting();
 
         var app = builder.Build();
@@ -81,6 +84,9 @@ public sealed class ConduitHost : IAsyncDisposable
         {
             // Open the store before listening so that a locked or unreadable data directory fails start-up.
             app.Services.GetRequiredService<KvStore>();
+
+            // The signing key exists (generated on first start) before the first request can ask for it.
+            app.Services.GetRequiredService<ServerKeyService>();
             await app.StartAsync(cancellationToken);
         }
         catch
