@@ -1,3 +1,4 @@
+using Conduit.Net.Api.Admin;
 using Conduit.Net.Api.Client;
 using Conduit.Net.Api.Federation;
 using Microsoft.AspNetCore.Routing;
@@ -12,5 +13,10 @@ public static class ApiRoutes
         routes.MapVersions();
         routes.MapWellKnown();
         routes.MapServerKeys();
+        routes.MapRegistration();
+        routes.MapLogin();
+        routes.MapAccount();
+        routes.MapDevices();
+        routes.MapSharedSecretRegister();
     }
 }

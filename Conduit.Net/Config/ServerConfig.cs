@@ -31,6 +31,12 @@ public sealed record ServerConfig
     public RateLimitsConfig RateLimits { get; init; } = new();
     public Durability Durability { get; init; } = Durability.Safe;
     public WellKnownConfig WellKnown { get; init; } = new();
+
+    /// <summary>
+    /// How long an access token lives when the client asked for a refresh token at login or registration.
+    /// Clients without refresh support get tokens that never expire.
+    /// </summary>
+    public long RefreshableAccessTokenLifetimeMs { get; init; } = 300_000;
 }
 
 /// <summary>Per-IP limits on the unauthenticated endpoints that attackers hammer (<c>[global.rate_limits]</c>).</summary>

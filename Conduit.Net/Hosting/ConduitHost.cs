@@ -3,6 +3,7 @@ using Conduit.Net.Api;
 using Conduit.Net.Api.Http;
 using Conduit.Net.Config;
 using Conduit.Net.Services.ServerKeys;
+using Conduit.Net.Services.Users;
 using Conduit.Net.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -70,6 +71,11 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton(_ => KvStore.Open(config.DatabasePath));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ServerKeyService>();
+        builder.Services.AddSingleton(sp => new UserService(sp.GetRequiredService<KvStore>(), config, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<UserService>().Devices);
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<UserService>().RegistrationTokens);
+        builder.Services.AddSingleton(sp => new SharedSecretRegistration(sp.GetRequiredService<UserService>(), config, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<RateLimiter>();
         builder.Services.AddRouting();
 
         var app = builder.Build();
@@ -77,6 +83,8 @@ public sealed class ConduitHost : IAsyncDisposable
         app.UseMatrixCors();
         app.UseMatrixRequestSizeLimit(config.MaxRequestSize);
         app.UseRouting();
+        app.UseRateLimits();
+        app.UseAccessTokens();
         app.MapMatrixApi();
         mapExtraRoutes?.Invoke(app);
 

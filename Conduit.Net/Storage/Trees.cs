@@ -2,7 +2,9 @@ namespace Conduit.Net.Storage;
 
 /// <summary>
 /// The catalog of every tree in the store: its name, key layout and value layout. Services open trees
-/// by these names only, so this file is the one place to see what the data directory holds.
+/// by these names only, so this file is the one place to see what the data directory holds. Parts of
+/// a key are joined by 0xFF (<see cref="KeyCodec"/>); "json" values are compact UTF-8 JSON through the
+/// owning service's source-generated context.
 /// </summary>
 public static class Trees
 {
@@ -11,4 +13,42 @@ public static class Trees
     /// Key: UTF-8 <c>"current"</c>. Value: UTF-8 key version, 0xFF, the 32-byte seed.
     /// </summary>
     public const string ServerSigningKeys = "server_signing_keys";
+
+    /// <summary>
+    /// <c>users</c>: local accounts, kept after deactivation so that a name is never reused.
+    /// Key: UTF-8 user id (<c>@local:server</c>). Value: json <c>UserRecord</c> (password hash, admin, deactivated). Owner: Users.
+    /// </summary>
+    public const string Users = "users";
+
+    /// <summary>
+    /// <c>devices</c>: devices of local users and the hashes of the tokens bound to them.
+    /// Key: user id, 0xFF, device id. Value: json <c>DeviceRecord</c>. Owner: Users.
+    /// </summary>
+    public const string Devices = "devices";
+
+    /// <summary>
+    /// <c>access_tokens</c>: access tokens, never stored in plain text. Key: SHA-256 of the token (32 bytes).
+    /// Value: json <c>AccessTokenRecord</c> (user, device, expiry). Owner: Users.
+    /// </summary>
+    public const string AccessTokens = "access_tokens";
+
+    /// <summary>
+    /// <c>refresh_tokens</c>: refresh tokens, never stored in plain text. Key: SHA-256 of the token (32 bytes).
+    /// Value: json <c>RefreshTokenRecord</c> (user, device). Owner: Users.
+    /// </summary>
+    public const string RefreshTokens = "refresh_tokens";
+
+    /// <summary>
+    /// <c>registration_tokens</c>: managed registration tokens, kept after revocation so that revoking the
+    /// last one does not open registration. Key: UTF-8 token. Value: json <c>RegistrationTokenRecord</c>
+    /// (uses allowed and completed, expiry, revoked). Owner: Users.
+    /// </summary>
+    public const string RegistrationTokens = "registration_tokens";
+
+    /// <summary>
+    /// <c>profiles</c>: global profiles of local users. Key: UTF-8 user id. Value: json object of profile
+    /// fields (<c>displayname</c>, <c>avatar_url</c>, ...). Registration writes the default display name;
+    /// owner: Profile.
+    /// </summary>
+    public const string Profiles = "profiles";
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Conduit.Net.Api.Admin;
 using Conduit.Net.Api.Client;
 
 namespace Conduit.Net.Api.Http;
@@ -17,4 +18,24 @@ namespace Conduit.Net.Api.Http;
 [JsonSerializable(typeof(VersionsResponse))]
 [JsonSerializable(typeof(WellKnownClientResponse))]
 [JsonSerializable(typeof(WellKnownServerResponse))]
+[JsonSerializable(typeof(RegisterRequest))]
+[JsonSerializable(typeof(RegisterResponse))]
+[JsonSerializable(typeof(AvailableResponse))]
+[JsonSerializable(typeof(TokenValidityResponse))]
+[JsonSerializable(typeof(LoginFlowsResponse))]
+[JsonSerializable(typeof(LoginRequest))]
+[JsonSerializable(typeof(LoginResponse))]
+[JsonSerializable(typeof(RefreshRequest))]
+[JsonSerializable(typeof(RefreshResponse))]
+[JsonSerializable(typeof(WhoAmIResponse))]
+[JsonSerializable(typeof(ChangePasswordRequest))]
+[JsonSerializable(typeof(DeactivateRequest))]
+[JsonSerializable(typeof(DeactivateResponse))]
+[JsonSerializable(typeof(DeviceResponse))]
+[JsonSerializable(typeof(DevicesResponse))]
+[JsonSerializable(typeof(UpdateDeviceRequest))]
+[JsonSerializable(typeof(DeleteDevicesRequest))]
+[JsonSerializable(typeof(NonceResponse))]
+[JsonSerializable(typeof(SharedSecretRegisterRequest))]
+[JsonSerializable(typeof(SharedSecretRegisterResponse))]
 internal sealed partial class ApiJson : JsonSerializerContext;

@@ -36,9 +36,15 @@ public static class HttpJson
     /// The request body deserialized through a source-generated contract: <c>M_NOT_JSON</c> when it
     /// does not parse, <c>M_BAD_JSON</c> when a field has the wrong type or a required one is missing.
     /// </summary>
-    public static async Task<T> ReadAsync<T>(this HttpContext http, JsonTypeInfo<T> typeInfo)
+    public static async Task<T> ReadAsync<T>(this HttpContext http, JsonTypeInfo<T> typeInfo) =>
+        Deserialize(await http.ReadObjectAsync(), typeInfo);
+
+    /// <summary>
+    /// A body already read as an object, deserialized through a source-generated contract, for
+    /// endpoints that need both the raw object and the typed record: <c>M_BAD_JSON</c> on a wrong type.
+    /// </summary>
+    public static T Deserialize<T>(JsonObject body, JsonTypeInfo<T> typeInfo)
     {
-        var body = await http.ReadObjectAsync();
         try
         {
             return body.Deserialize(typeInfo) ?? throw MatrixException.BadJson("The request body must be a JSON object.");
@@ -73,6 +79,10 @@ public static class HttpJson
 
     /// <summary>The empty object <c>{}</c> that many endpoints answer with.</summary>
     public static Task WriteEmptyObjectAsync(this HttpContext http) => http.WriteJsonAsync(new JsonObject());
+
+    /// <summary>A query parameter, or null when absent.</summary>
+    public static string? Query(this HttpContext http, string name) =>
+        http.Request.Query.TryGetValue(name, out var values) ? values.ToString() : null;
 
     /// <summary>A path parameter, already URL-decoded by routing.</summary>
     public static string Route(this HttpContext http, string name) =>

@@ -23,6 +23,9 @@ public sealed record ErrorCode(string Code, int Status)
     /// <summary>An HTTP-level fault the spec names no code for (broken chunk framing, a truncated body).</summary>
     public static readonly ErrorCode BadRequest = new("M_UNKNOWN", 400);
     public static readonly ErrorCode Unauthorized = new("M_UNAUTHORIZED", 401);
+
+    /// <summary>A user-interactive auth stage failed: 401 with the auth state so that the client can retry the stage.</summary>
+    public static readonly ErrorCode AuthStageFailed = new("M_FORBIDDEN", 401);
     public static readonly ErrorCode UserInUse = new("M_USER_IN_USE", 400);
     public static readonly ErrorCode InvalidUsername = new("M_INVALID_USERNAME", 400);
     public static readonly ErrorCode Exclusive = new("M_EXCLUSIVE", 400);
