@@ -53,6 +53,7 @@ internal static class ConfigKeys
         ConfigKey.Integer("rate_limits.register.per_minute", 1, 1_000_000, c => c.RateLimits.Register.PerMinute, (c, v) => c with { RateLimits = c.RateLimits with { Register = c.RateLimits.Register with { PerMinute = (int)v } } }),
         ConfigKey.Integer("rate_limits.register.burst", 1, 1_000_000, c => c.RateLimits.Register.Burst, (c, v) => c with { RateLimits = c.RateLimits with { Register = c.RateLimits.Register with { Burst = (int)v } } }),
         ConfigKey.Choice("durability", Durabilities, c => c.Durability, (c, v) => c with { Durability = v }),
+        ConfigKey.Integer("refreshable_access_token_lifetime_ms", 1, int.MaxValue, c => c.RefreshableAccessTokenLifetimeMs, (c, v) => c with { RefreshableAccessTokenLifetimeMs = v }),
         ConfigKey.OptionalText("well_known.client", c => c.WellKnown.Client, (c, v) => c with { WellKnown = c.WellKnown with { Client = v } }),
         ConfigKey.OptionalText("well_known.server", c => c.WellKnown.Server, (c, v) => c with { WellKnown = c.WellKnown with { Server = v } }),
     ];

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Conduit.Net.Config;
 using Conduit.Net.Core.Errors;
+using Conduit.Net.Core.Identifiers;
 
 namespace Conduit.Net.Services.Users;
 
@@ -25,9 +26,6 @@ public sealed class DeviceService
 
     /// <summary>Longer display names are refused on update and cut at login, as Synapse does.</summary>
     public const int MaxDisplayNameLength = 100;
-
-    /// <summary>Device ids become part of storage keys; this keeps every key well under the store's limit.</summary>
-    private const int MaxDeviceIdBytes = 255;
 
     private readonly AccountStore _store;
     private readonly ServerConfig _config;
@@ -161,8 +159,8 @@ public sealed class DeviceService
     /// </summary>
     internal IssuedSession StartSession(AccountBatch batch, string userId, string? deviceId, string? displayName, bool refreshable)
     {
-        if (deviceId is not null && (deviceId.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(deviceId) > MaxDeviceIdBytes))
-            throw MatrixException.InvalidParam($"device_id must be between 1 and {MaxDeviceIdBytes} bytes.");
+        if (deviceId is not null && !DeviceId.TryParse(deviceId, out _))
+            throw MatrixException.InvalidParam("device_id must be 1 to 255 bytes of text without NUL.");
         deviceId ??= NewDeviceId(userId);
         var now = Now();
         var device = _store.GetDevice(userId, deviceId);
@@ -288,7 +286,7 @@ public sealed class DeviceService
     {
         while (true)
         {
-            var id = Secrets.NewDeviceId();
+            var id = DeviceId.Generate().Value;
             if (_store.GetDevice(userId, id) is null)
                 return id;
         }

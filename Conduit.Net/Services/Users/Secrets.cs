@@ -6,7 +6,6 @@ namespace Conduit.Net.Services.Users;
 /// <summary>Random tokens and identifiers, and the hash under which a token is stored.</summary>
 internal static class Secrets
 {
-    private const string UpperLetters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
     private const string LowerAlphanumerics = "abcdefghijklmnopqrstuvwxyz0123456789";
     private const string Alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -15,9 +14,6 @@ internal static class Secrets
 
     /// <summary>The storage key of a token: its SHA-256, so that a copy of the database does not hand out sessions.</summary>
     public static byte[] HashToken(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
-
-    /// <summary>A device id in the style clients expect from Synapse: ten upper-case letters.</summary>
-    public static string NewDeviceId() => RandomNumberGenerator.GetString(UpperLetters, 10);
 
     /// <summary>A localpart for a registration that gave no username.</summary>
     public static string NewLocalpart() => RandomNumberGenerator.GetString(LowerAlphanumerics, 12);

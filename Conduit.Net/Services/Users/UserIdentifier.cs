@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Conduit.Net.Core.Errors;
+using Conduit.Net.Core.Identifiers;
 
 namespace Conduit.Net.Services.Users;
 
@@ -14,7 +15,7 @@ internal static class UserIdentifier
     /// like a wrong password). Third-party identifiers are 403 <c>M_FORBIDDEN</c> because this server
     /// knows no 3PIDs; an unknown identifier type is 400 <c>M_UNKNOWN</c>.
     /// </summary>
-    public static string? Resolve(JsonObject dict, string serverName)
+    public static string? Resolve(JsonObject dict, ServerName serverName)
     {
         if (dict["identifier"] is { } node)
         {

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Conduit.Net.Config;
 using Conduit.Net.Core.Errors;
+using Conduit.Net.Core.Identifiers;
 using Conduit.Net.Storage;
 
 namespace Conduit.Net.Services.Users;
@@ -48,6 +49,7 @@ public sealed class UserService
 
     private readonly AccountStore _store;
     private readonly ServerConfig _config;
+    private readonly ServerName _server;
     private readonly TimeProvider _time;
     private readonly UserInteractiveAuthService _uia;
 
@@ -55,6 +57,7 @@ public sealed class UserService
     {
         _store = new AccountStore(store);
         _config = config;
+        _server = Core.Identifiers.ServerName.Parse(config.ServerName);
         _time = time ?? TimeProvider.System;
         _uia = new UserInteractiveAuthService(_time);
         Devices = new DeviceService(_store, config, _time);
@@ -141,7 +144,7 @@ public sealed class UserService
     {
         if (attempt.Type != PasswordLoginType)
             throw new MatrixException(ErrorCode.BadRequest, "Bad login type.");
-        var userId = UserIdentifier.Resolve(attempt.Credentials, _config.ServerName);
+        var userId = UserIdentifier.Resolve(attempt.Credentials, _server);
         var password = attempt.Password ?? throw MatrixException.MissingParam("password is required.");
         var user = userId is null ? null : _store.GetUser(userId);
         if (user is null)
@@ -278,13 +281,13 @@ public sealed class UserService
         {
             do
                 localpart = Secrets.NewLocalpart();
-            while (_store.GetUser(LocalUserIds.Format(localpart, _config.ServerName)) is not null);
+            while (_store.GetUser(LocalUserIds.New(localpart, _server)!) is not null);
         }
         else
         {
             CheckLocalpart(localpart);
         }
-        var userId = LocalUserIds.Format(localpart, _config.ServerName);
+        var userId = LocalUserIds.New(localpart, _server)!;
         admin |= !_store.AnyUser();
         _store.PutUser(batch, userId, new UserRecord(passwordHash, admin, Deactivated: false, _time.GetUtcNow().ToUnixTimeMilliseconds()));
         _store.PutProfile(batch, userId, new JsonObject { ["displayname"] = displayName ?? localpart });
@@ -325,7 +328,7 @@ public sealed class UserService
     private UiaPolicy PasswordPolicy(string userId) => new([[UserInteractiveAuthService.Password]], [], (_, auth, _) =>
     {
         var names = auth.ContainsKey("identifier") || auth.ContainsKey("user") || auth.ContainsKey("medium") || auth.ContainsKey("address");
-        var named = names ? UserIdentifier.Resolve(auth, _config.ServerName) : userId;
+        var named = names ? UserIdentifier.Resolve(auth, _server) : userId;
         var password = UserIdentifier.Text(auth, "password");
         if (password is null)
             return "password is required.";
@@ -339,10 +342,10 @@ public sealed class UserService
 
     private void CheckLocalpart(string localpart)
     {
-        if (!LocalUserIds.IsValidLocalpart(localpart, _config.ServerName))
-            throw new MatrixException(ErrorCode.InvalidUsername,
+        var userId = LocalUserIds.New(localpart, _server)
+            ?? throw new MatrixException(ErrorCode.InvalidUsername,
                 "User names may only contain a-z, 0-9 and . _ = - / +, and the user id may be at most 255 bytes.");
-        if (LocalUserIds.Reserved.Contains(localpart) || _store.GetUser(LocalUserIds.Format(localpart, _config.ServerName)) is not null)
+        if (LocalUserIds.Reserved.Contains(localpart) || _store.GetUser(userId) is not null)
             throw new MatrixException(ErrorCode.UserInUse, "Desired user ID is already taken.");
     }
 
@@ -362,7 +365,7 @@ public sealed class UserService
 
     private string ResolveExisting(string user)
     {
-        var userId = LocalUserIds.FromIdentifier(user, _config.ServerName);
+        var userId = LocalUserIds.FromIdentifier(user, _server);
         if (userId is null || _store.GetUser(userId) is null)
             throw MatrixException.NotFound($"No such user: {user}.");
         return userId;
