@@ -18,5 +18,7 @@ public static class ApiRoutes
         routes.MapAccount();
         routes.MapDevices();
         routes.MapSharedSecretRegister();
+        routes.MapProfile();
+        routes.MapCapabilities();
     }
 }

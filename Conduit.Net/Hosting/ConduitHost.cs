@@ -2,6 +2,7 @@ using System.Net;
 using Conduit.Net.Api;
 using Conduit.Net.Api.Http;
 using Conduit.Net.Config;
+using Conduit.Net.Services.Profiles;
 using Conduit.Net.Services.ServerKeys;
 using Conduit.Net.Services.Users;
 using Conduit.Net.Storage;
@@ -71,10 +72,11 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton(_ => KvStore.Open(config.DatabasePath));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ServerKeyService>();
-        builder.Services.AddSingleton(sp => new UserService(sp.GetRequiredService<KvStore>(), config, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new UserService(sp.GetRequiredService<KvStore>(), config, sp.GetRequiredService<ProfileService>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<UserService>().Devices);
         builder.Services.AddSingleton(sp => sp.GetRequiredService<UserService>().RegistrationTokens);
         builder.Services.AddSingleton(sp => new SharedSecretRegistration(sp.GetRequiredService<UserService>(), config, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<ProfileService>();
         builder.Services.AddSingleton<RateLimiter>();
         builder.Services.AddRouting();
 

@@ -47,8 +47,8 @@ public static class Trees
 
     /// <summary>
     /// <c>profiles</c>: global profiles of local users. Key: UTF-8 user id. Value: json object of profile
-    /// fields (<c>displayname</c>, <c>avatar_url</c>, ...). Registration writes the default display name;
-    /// owner: Profile.
+    /// fields (<c>displayname</c>, <c>avatar_url</c>, <c>m.tz</c>, custom namespaced keys with any JSON
+    /// value). Owner: Profiles, which Users calls to write the default display name at registration.
     /// </summary>
     public const string Profiles = "profiles";
 }

@@ -16,6 +16,7 @@ namespace Conduit.Net.Api.Http;
     AllowTrailingCommas = false,
     ReadCommentHandling = JsonCommentHandling.Disallow)]
 [JsonSerializable(typeof(VersionsResponse))]
+[JsonSerializable(typeof(CapabilitiesResponse))]
 [JsonSerializable(typeof(WellKnownClientResponse))]
 [JsonSerializable(typeof(WellKnownServerResponse))]
 [JsonSerializable(typeof(RegisterRequest))]

@@ -3,6 +3,9 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Conduit.Net.Core.Errors;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Patterns;
 
 namespace Conduit.Net.Api.Http;
 
@@ -84,8 +87,40 @@ public static class HttpJson
     public static string? Query(this HttpContext http, string name) =>
         http.Request.Query.TryGetValue(name, out var values) ? values.ToString() : null;
 
-    /// <summary>A path parameter, already URL-decoded by routing.</summary>
-    public static string Route(this HttpContext http, string name) =>
-        http.Request.RouteValues[name] as string
+    /// <summary>A path parameter, URL-decoded.</summary>
+    /// <remarks>
+    /// Kestrel decodes every escape in the path except <c>%2F</c> (so that a slash inside a segment
+    /// does not split it), but it does decode <c>%25</c>: a route value holding <c>%2F</c> may have
+    /// been an escaped slash or an escaped percent sign followed by <c>2F</c>. Ids may contain both
+    /// characters, so a value with a <c>%</c> in it is decoded again from the raw request target.
+    /// </remarks>
+    public static string Route(this HttpContext http, string name)
+    {
+        var value = http.Request.RouteValues[name] as string
             ?? throw MatrixException.MissingParam($"Missing path parameter {name}.");
+        if (!value.Contains('%', StringComparison.Ordinal))
+            return value;
+        return RawSegment(http, name) is { } raw ? Uri.UnescapeDataString(raw) : value;
+    }
+
+    /// <summary>The still-escaped path segment that the route parameter <paramref name="name"/> matched.</summary>
+    private static string? RawSegment(HttpContext http, string name)
+    {
+        if (http.GetEndpoint() is not RouteEndpoint endpoint)
+            return null;
+        var pattern = endpoint.RoutePattern.PathSegments;
+        var index = -1;
+        for (var i = 0; i < pattern.Count; i++)
+        {
+            if (pattern[i].Parts is [RoutePatternParameterPart { IsCatchAll: false } parameter] && parameter.Name == name)
+                index = i;
+        }
+        var target = http.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (index < 0 || target is null || !target.StartsWith('/'))
+            return null;
+        var query = target.IndexOf('?', StringComparison.Ordinal);
+        var segments = (query < 0 ? target : target[..query]).Split('/');
+        // The raw target starts with "/", so segment i of the pattern is element i + 1.
+        return segments.Length == pattern.Count + 1 ? segments[index + 1] : null;
+    }
 }

@@ -39,6 +39,8 @@ public sealed record ErrorCode(string Code, int Status)
     public static readonly ErrorCode MissingParam = new("M_MISSING_PARAM", 400);
     public static readonly ErrorCode InvalidParam = new("M_INVALID_PARAM", 400);
     public static readonly ErrorCode TooLarge = new("M_TOO_LARGE", 413);
+    public static readonly ErrorCode ProfileTooLarge = new("M_PROFILE_TOO_LARGE", 400);
+    public static readonly ErrorCode KeyTooLarge = new("M_KEY_TOO_LARGE", 400);
     public static readonly ErrorCode ResourceLimitExceeded = new("M_RESOURCE_LIMIT_EXCEEDED", 403);
     public static readonly ErrorCode ServerNotTrusted = new("M_SERVER_NOT_TRUSTED", 403);
     public static readonly ErrorCode UnableToAuthoriseJoin = new("M_UNABLE_TO_AUTHORISE_JOIN", 400);

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Conduit.Net.Storage;
 
@@ -23,7 +21,6 @@ internal sealed class AccountStore
     private readonly KvTree _accessTokens;
     private readonly KvTree _refreshTokens;
     private readonly KvTree _registrationTokens;
-    private readonly KvTree _profiles;
     private readonly ConcurrentDictionary<string, CachedToken> _tokenCache = new(StringComparer.Ordinal);
 
     public AccountStore(KvStore store)
@@ -34,7 +31,6 @@ internal sealed class AccountStore
         _accessTokens = store.Tree(Trees.AccessTokens);
         _refreshTokens = store.Tree(Trees.RefreshTokens);
         _registrationTokens = store.Tree(Trees.RegistrationTokens);
-        _profiles = store.Tree(Trees.Profiles);
     }
 
     /// <summary>Held around every read-check-write of these trees; never across an await or a password hash.</summary>
@@ -49,9 +45,6 @@ internal sealed class AccountStore
 
     public void PutUser(AccountBatch batch, string userId, UserRecord user) =>
         batch.Writes.Put(_users, KeyCodec.Utf8(userId), Write(user, UsersJson.Default.UserRecord));
-
-    public void PutProfile(AccountBatch batch, string userId, JsonObject profile) =>
-        batch.Writes.Put(_profiles, KeyCodec.Utf8(userId), Encoding.UTF8.GetBytes(profile.ToJsonString()));
 
     public DeviceRecord? GetDevice(string userId, string deviceId) =>
         Read(_devices.Get(KeyCodec.Join(userId, deviceId)), UsersJson.Default.DeviceRecord);

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Conduit.Net.Config;
 using Conduit.Net.Core.Errors;
 using Conduit.Net.Core.Identifiers;
+using Conduit.Net.Services.Profiles;
 using Conduit.Net.Storage;
 
 namespace Conduit.Net.Services.Users;
@@ -49,14 +50,16 @@ public sealed class UserService
 
     private readonly AccountStore _store;
     private readonly ServerConfig _config;
+    private readonly ProfileService _profiles;
     private readonly ServerName _server;
     private readonly TimeProvider _time;
     private readonly UserInteractiveAuthService _uia;
 
-    public UserService(KvStore store, ServerConfig config, TimeProvider? time = null)
+    public UserService(KvStore store, ServerConfig config, ProfileService profiles, TimeProvider? time = null)
     {
         _store = new AccountStore(store);
         _config = config;
+        _profiles = profiles;
         _server = Core.Identifiers.ServerName.Parse(config.ServerName);
         _time = time ?? TimeProvider.System;
         _uia = new UserInteractiveAuthService(_time);
@@ -208,8 +211,8 @@ public sealed class UserService
     }
 
     /// <summary>
-    /// Deactivates an account for good: the password is wiped, every device and token is revoked, and
-    /// the record stays so that the name is never registered again.
+    /// Deactivates an account for good: the password is wiped, every device and token is revoked, the
+    /// profile is erased, and the record stays so that the name is never registered again.
     /// </summary>
     public void Deactivate(string user)
     {
@@ -219,6 +222,7 @@ public sealed class UserService
             var record = _store.GetUser(userId)!;
             var batch = new AccountBatch();
             _store.PutUser(batch, userId, record with { Deactivated = true, PasswordHash = null });
+            _profiles.Erase(UserId.Parse(userId), batch.Writes);
             Devices.StageRemoveAllExcept(batch, userId, except: null);
             _store.Commit(batch);
             _store.InvalidateUser(userId);
@@ -290,7 +294,7 @@ public sealed class UserService
         var userId = LocalUserIds.New(localpart, _server)!;
         admin |= !_store.AnyUser();
         _store.PutUser(batch, userId, new UserRecord(passwordHash, admin, Deactivated: false, _time.GetUtcNow().ToUnixTimeMilliseconds()));
-        _store.PutProfile(batch, userId, new JsonObject { ["displayname"] = displayName ?? localpart });
+        _profiles.Create(UserId.Parse(userId), displayName, batch.Writes);
         var issued = session is null ? null : Devices.StartSession(batch, userId, session.DeviceId, session.DisplayName, session.Refreshable);
         return new Registration(userId, issued);
     }

@@ -1,0 +1,67 @@
+using Conduit.Net.Api.Http;
+using Conduit.Net.Core.Errors;
+using Conduit.Net.Core.Identifiers;
+using Conduit.Net.Services.Profiles;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conduit.Net.Api.Client;
+
+/// <summary>
+/// <c>/_matrix/client/v3/profile/{userId}</c> and <c>/profile/{userId}/{keyName}</c>: reading any
+/// local user's profile without authentication, and setting or deleting fields of one's own
+/// (<c>displayname</c>, <c>avatar_url</c>, <c>m.tz</c> and custom namespaced fields, spec v1.16).
+/// </summary>
+internal static class Profile
+{
+    private const string ProfilePath = "/_matrix/client/v3/profile/{userId}";
+    private const string FieldPath = "/_matrix/client/v3/profile/{userId}/{keyName}";
+
+    public static void MapProfile(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet(ProfilePath, GetProfileAsync);
+        routes.MapGet(FieldPath, GetFieldAsync);
+        routes.MapPut(FieldPath, PutFieldAsync).RequireAccessToken();
+        routes.MapDelete(FieldPath, DeleteFieldAsync).RequireAccessToken();
+    }
+
+    private static Task GetProfileAsync(HttpContext http)
+    {
+        var profile = Profiles(http).GetProfile(TargetUser(http));
+        return http.WriteJsonAsync(profile);
+    }
+
+    private static Task GetFieldAsync(HttpContext http)
+    {
+        var field = Profiles(http).GetField(TargetUser(http), http.Route("keyName"));
+        return http.WriteJsonAsync(field);
+    }
+
+    private static async Task PutFieldAsync(HttpContext http)
+    {
+        var caller = http.Caller();
+        var userId = TargetUser(http);
+        var body = await http.ReadObjectAsync();
+        Profiles(http).SetField(caller.UserId, userId, http.Route("keyName"), body);
+        await http.WriteEmptyObjectAsync();
+    }
+
+    private static Task DeleteFieldAsync(HttpContext http)
+    {
+        var caller = http.Caller();
+        Profiles(http).DeleteField(caller.UserId, TargetUser(http), http.Route("keyName"));
+        return http.WriteEmptyObjectAsync();
+    }
+
+    private static UserId TargetUser(HttpContext http)
+    {
+        var value = http.Route("userId");
+        return UserId.TryParse(value, out var userId)
+            ? userId
+            : throw MatrixException.InvalidParam($"\"{value}\" is not a valid user id.");
+    }
+
+    private static ProfileService Profiles(HttpContext http) => http.RequestServices.GetRequiredService<ProfileService>();
+}
