@@ -17,7 +17,9 @@ internal static class Registration
     public static void MapRegistration(this IEndpointRouteBuilder routes)
     {
         routes.MapPost("/_matrix/client/v3/register", RegisterAsync).RateLimited(RateLimitKind.Register);
-        routes.MapGet("/_matrix/client/v3/register/available", AvailableAsync).RateLimited(RateLimitKind.Register);
+        // Not under the registration bucket: clients check names as the user types, and a 429 there
+        // would block the registration that follows.
+        routes.MapGet("/_matrix/client/v3/register/available", AvailableAsync);
         routes.MapGet("/_matrix/client/v1/register/m.login.registration_token/validity", TokenValidityAsync).RateLimited(RateLimitKind.Register);
     }
 
