@@ -17,9 +17,10 @@ namespace Conduit.Net.Services.Profiles;
 /// <c>m.tz</c> and custom namespaced keys.
 /// </summary>
 /// <remarks>
-/// A user without any field reads as "no profile" (404), like one that never existed; account
-/// deactivation is expected to erase the profile. Profiles of users on other servers need
-/// federation and read as not found until it exists.
+/// A user without any field reads as "no profile" (404), like one that never existed, and so does a
+/// deactivated one: deactivation erases the profile. Profiles of users on other servers need
+/// federation and read as not found until it exists. Changes are not yet propagated to rooms
+/// (<c>m.room.member</c>) or presence: neither exists yet.
 /// </remarks>
 public sealed partial class ProfileService
 {
