@@ -50,13 +50,15 @@ export function uniquePassword() {
 }
 
 /**
- * Registers the way a client app does: the first request carries no auth and gets the 401
- * user-interactive auth challenge; the client picks the flow made of m.login.dummy alone and
- * completes it with the challenge's session. Returns a logged-in client for the new account.
+ * Registers the way Element does (InteractiveAuth around registerRequest): the first request has no
+ * auth and gets the 401 user-interactive auth challenge; the client picks the flow made of
+ * m.login.dummy alone and resubmits the same request with the dummy stage and the challenge's
+ * session. Returns a logged-in client for the new account.
  */
-export async function registerWithDummyAuth(baseUrl, username, password) {
+export async function registerWithDummyAuth(baseUrl, username, password, deviceName) {
   const anonymous = newClient(baseUrl);
-  const challenge = await expectMatrixError(anonymous.registerRequest({ username, password }), { status: 401 });
+  const request = { username, password, initial_device_display_name: deviceName };
+  const challenge = await expectMatrixError(anonymous.registerRequest(request), { status: 401 });
   const { session, flows } = challenge.data;
   assert.ok(Array.isArray(flows), `the 401 challenge has no flows: ${JSON.stringify(challenge.data)}`);
   assert.ok(
@@ -65,7 +67,7 @@ export async function registerWithDummyAuth(baseUrl, username, password) {
   );
   assert.equal(typeof session, "string", `the 401 challenge has no session: ${JSON.stringify(challenge.data)}`);
 
-  const registered = await anonymous.register(username, password, session, { type: "m.login.dummy" });
+  const registered = await anonymous.registerRequest({ ...request, auth: { type: "m.login.dummy", session } });
   assert.match(registered.user_id, new RegExp(`^@${username}:.+`), "user_id is the requested localpart on this server");
   assert.ok(registered.access_token, "register returned an access_token");
   assert.ok(registered.device_id, "register returned a device_id");
