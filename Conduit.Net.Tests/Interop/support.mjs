@@ -29,6 +29,11 @@ async function recordingFetch(resource, init) {
     remember(`${request} -> ${response.status}`);
     return response;
   } catch (error) {
+    // The SDK handles its own aborts (the request timeout among them) by the error's name: pass them on.
+    if (error.name === "AbortError") {
+      remember(`${request} -> aborted (the request timeout is ${requestTimeoutMs} ms)`);
+      throw error;
+    }
     // The SDK's ConnectionError keeps only the message, so name the request and the socket error here.
     const reason = error.cause?.code ?? error.cause?.message ?? error.message;
     remember(`${request} -> ${reason}`);
