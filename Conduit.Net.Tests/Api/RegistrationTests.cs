@@ -53,19 +53,22 @@ public sealed class RegistrationTests
     }
 
     [Test]
-    public async Task A_session_is_bound_to_the_request_that_created_it()
+    public async Task A_client_may_add_fields_when_it_resubmits_with_the_session()
     {
-        var (_, first) = await Register(new JsonObject { ["username"] = Accounts.UniqueName("bound"), ["password"] = Accounts.Password });
+        var name = Accounts.UniqueName("resubmit");
+        var (_, first) = await Register(new JsonObject { ["username"] = name, ["password"] = Accounts.Password });
 
         var (status, body) = await Register(new JsonObject
         {
-            ["username"] = Accounts.UniqueName("other"),
+            ["username"] = name,
             ["password"] = Accounts.Password,
+            ["refresh_token"] = true,
             ["auth"] = new JsonObject { ["type"] = "m.login.dummy", ["session"] = (string?)first!["session"] },
         });
 
-        Assert.That(status, Is.EqualTo(403));
-        Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        Assert.That((string?)body!["user_id"], Is.EqualTo($"@{name}:localhost"));
+        Assert.That((string?)body["refresh_token"], Is.Not.Empty);
     }
 
     [Test]

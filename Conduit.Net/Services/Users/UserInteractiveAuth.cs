@@ -4,35 +4,18 @@ using Conduit.Net.Core.Errors;
 
 namespace Conduit.Net.Services.Users;
 
-/// <summary>What a request protected by user-interactive auth carries: which operation, its body without <c>auth</c>, and <c>auth</c>.</summary>
+/// <summary>What a request protected by user-interactive auth carries: which operation, and its <c>auth</c> dict.</summary>
 /// <param name="Operation">The method and path, e.g. <c>DELETE /_matrix/client/v3/devices/ABC</c>.</param>
-/// <param name="Body">The request body without its <c>auth</c> member.</param>
 /// <param name="Auth">The <c>auth</c> dict, or null when the client sent none.</param>
-public sealed record UiaRequest(string Operation, JsonObject Body, JsonObject? Auth)
+public sealed record UiaRequest(string Operation, JsonObject? Auth)
 {
-    /// <summary>Splits a request body into the part UIA binds the session to and the <c>auth</c> dict.</summary>
-    public static UiaRequest From(string operation, JsonObject body)
+    /// <summary>Takes the <c>auth</c> dict out of a request body.</summary>
+    public static UiaRequest From(string operation, JsonObject body) => new(operation, body["auth"] switch
     {
-        var rest = new JsonObject();
-        JsonObject? auth = null;
-        foreach (var (key, value) in body)
-        {
-            if (key == "auth")
-            {
-                auth = value switch
-                {
-                    null => null,
-                    JsonObject o => o,
-                    _ => throw MatrixException.BadJson("auth must be an object."),
-                };
-            }
-            else
-            {
-                rest[key] = value?.DeepClone();
-            }
-        }
-        return new UiaRequest(operation, rest, auth);
-    }
+        null => null,
+        JsonObject o => o,
+        _ => throw MatrixException.BadJson("auth must be an object."),
+    });
 }
 
 /// <summary>The 401 answer that tells the client which stages remain: the spec's auth response.</summary>
@@ -81,9 +64,11 @@ internal sealed record UiaCompletion(string SessionId, IReadOnlyDictionary<strin
 /// <summary>
 /// User-interactive authentication sessions (the spec's "User-Interactive Authentication API").
 /// Sessions live in memory only: they last minutes, hold nothing worth keeping across a restart,
-/// and must not put half-finished credentials on disk. A session is bound to the operation, user
-/// and body that created it: reusing it for any other request is 403 <c>M_FORBIDDEN</c>, so that a
-/// password typed to delete one device cannot authorize deleting another.
+/// and must not put half-finished credentials on disk. A session is bound to the operation (method
+/// and path) and user that created it: reusing it elsewhere is 403 <c>M_FORBIDDEN</c>, so that a
+/// password typed to delete one device cannot authorize deleting another. The body may change
+/// between attempts, as Synapse allows: real clients add fields when they resubmit (matrix-js-sdk
+/// adds <c>refresh_token</c> to a registration), and the latest body is the one carried out.
 /// </summary>
 internal sealed class UserInteractiveAuthService(TimeProvider time)
 {
@@ -170,7 +155,7 @@ internal sealed class UserInteractiveAuthService(TimeProvider time)
             _sessions.TryRemove(id, out _);
             throw new MatrixException(ErrorCode.BadRequest, "Unknown or expired user-interactive auth session.");
         }
-        if (session.Operation != request.Operation || session.UserId != userId || !JsonNode.DeepEquals(session.Body, request.Body))
+        if (session.Operation != request.Operation || session.UserId != userId)
             throw MatrixException.Forbidden("Requested operation has changed during the UI authentication session.");
         return session;
     }
@@ -180,7 +165,7 @@ internal sealed class UserInteractiveAuthService(TimeProvider time)
         var now = time.GetUtcNow();
         if (_sessions.Count >= MaxSessions)
             Prune(now);
-        var session = new Session(Secrets.NewSessionId(), request.Operation, userId, (JsonObject)request.Body.DeepClone(), now + Lifetime);
+        var session = new Session(Secrets.NewSessionId(), request.Operation, userId, now + Lifetime);
         _sessions[session.Id] = session;
         return session;
     }
@@ -209,12 +194,11 @@ internal sealed class UserInteractiveAuthService(TimeProvider time)
     private static MatrixException Failed(Session session, UiaPolicy policy, string message) =>
         new(ErrorCode.AuthStageFailed, message) { Extra = Challenge(session, policy).ToJson() };
 
-    private sealed class Session(string id, string operation, string? userId, JsonObject body, DateTimeOffset expiresAt)
+    private sealed class Session(string id, string operation, string? userId, DateTimeOffset expiresAt)
     {
         public string Id { get; } = id;
         public string Operation { get; } = operation;
         public string? UserId { get; } = userId;
-        public JsonObject Body { get; } = body;
         public DateTimeOffset ExpiresAt { get; } = expiresAt;
         public Lock Gate { get; } = new();
         public List<string> Completed { get; } = [];
