@@ -242,20 +242,14 @@ public sealed class ConfigLoadingTests
         Assert.DoesNotThrow(() => ConfigLoader.Load(path, NoEnvironment));
     }
 
-    [TestCase("example.org", true)]
-    [TestCase("example.org:8448", true)]
-    [TestCase("127.0.0.1:6167", true)]
-    [TestCase("[::1]:8448", true)]
-    [TestCase("[1234:5678::abcd]", true)]
-    [TestCase("localhost", true)]
-    [TestCase("", false)]
-    [TestCase("example.org:", false)]
-    [TestCase("ex_ample.org", false)]
-    [TestCase("[::1", false)]
-    [TestCase("[example.org]", false)]
-    [TestCase("example.org:123456", false)]
-    public void Server_names_follow_the_spec_grammar(string name, bool valid)
+    [TestCase("example.org")]
+    [TestCase("matrix.example.org:8448")]
+    [TestCase("127.0.0.1:6167")]
+    [TestCase("[::1]:8448")]
+    public void Any_server_name_of_the_spec_grammar_is_accepted(string name)
     {
-        Assert.That(ConfigValidator.IsServerName(name), Is.EqualTo(valid));
+        var path = Write($"[global]\nserver_name = \"{name}\"\n");
+
+        Assert.That(ConfigLoader.Load(path, NoEnvironment).ServerName, Is.EqualTo(name));
     }
 }

@@ -1,6 +1,10 @@
 using System.CommandLine;
 using System.Reflection;
 using Conduit.Net.Config;
+using Conduit.Net.Core.Errors;
+using Conduit.Net.Services.Profiles;
+using Conduit.Net.Services.Users;
+using Conduit.Net.Storage;
 
 namespace Conduit.Net.Cli;
 
@@ -20,7 +24,9 @@ internal static class CommandLine
             Error = console.Error,
             ProcessTerminationTimeout = ShutdownGrace,
         };
-        return Build(console).Parse(args).InvokeAsync(invocation, cancellationToken);
+        // Matrix user IDs start with '@', which System.CommandLine would read as a response file.
+        var parser = new ParserConfiguration { ResponseFileTokenReplacer = null };
+        return Build(console).Parse(args, parser).InvokeAsync(invocation, cancellationToken);
     }
 
     /// <summary>The version with the commit it was built from, as the build stamped it.</summary>
@@ -42,6 +48,8 @@ internal static class CommandLine
         root.SetAction(verbs.ServeAsync);
         root.Subcommands.Add(ServeCommand.Create(verbs));
         root.Subcommands.Add(ConfigCommand.Create(verbs));
+        root.Subcommands.Add(UserCommand.Create(verbs));
+        root.Subcommands.Add(TokenCommand.Create(verbs));
         root.Subcommands.Add(VersionCommand.Create(verbs));
         return root;
     }
@@ -57,6 +65,42 @@ internal sealed class Verbs(CliConsole console, Option<string?> configOption)
 
     /// <summary>Where the config comes from for this invocation: <c>--config</c>, else <c>CONDUIT_CONFIG</c>, else none.</summary>
     public string? ConfigPath(ParseResult parse) => ConfigLoader.ResolvePath(parse.GetValue(configOption), console.Environment);
+
+    /// <summary>
+    /// Runs an offline verb on the Users service over the data directory the config names. The running server holds the
+    /// store exclusively, so a failure to open it most likely means the server is up; a Matrix error
+    /// from the service (a taken name, an unknown user) is the verb's one error line.
+    /// </summary>
+    public int WithUsers(ParseResult parse, Func<UserService, int> action)
+    {
+        var config = LoadConfig(parse);
+        if (config is null)
+            return 1;
+        KvStore store;
+        try
+        {
+            store = KvStore.Open(config.DatabasePath);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            return console.Fail($"cannot open the data directory {config.DatabasePath}: {e.Message}");
+        }
+        catch (Exception e) when (e is IOException or LiteDB.LiteException)
+        {
+            return console.Fail($"cannot open the data directory {config.DatabasePath}: the server is running; stop it first ({e.Message})");
+        }
+        using (store)
+        {
+            try
+            {
+                return action(new UserService(store, config, new ProfileService(store, config)));
+            }
+            catch (MatrixException e)
+            {
+                return console.Fail(e.Message);
+            }
+        }
+    }
 
     /// <summary>Loads and validates the config; on failure prints the one error line and returns null.</summary>
     public ServerConfig? LoadConfig(ParseResult parse)

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
+using Conduit.Net.Core.Identifiers;
 
 namespace Conduit.Net.Config;
 
@@ -35,46 +36,6 @@ internal static class ConfigValidator
         }
     }
 
-    /// <summary>The spec's server name grammar (appendices, "Server Name"): hostname [ ":" port ].</summary>
-    public static bool IsServerName(string name)
-    {
-        string host;
-        string? port = null;
-        if (name.StartsWith('['))
-        {
-            var close = name.IndexOf(']', StringComparison.Ordinal);
-            if (close < 0)
-                return false;
-            host = name[..(close + 1)];
-            var rest = name[(close + 1)..];
-            if (rest.Length > 0)
-            {
-                if (rest[0] != ':')
-                    return false;
-                port = rest[1..];
-            }
-        }
-        else
-        {
-            var colon = name.LastIndexOf(':');
-            host = colon < 0 ? name : name[..colon];
-            port = colon < 0 ? null : name[(colon + 1)..];
-        }
-
-        if (port is not null && !(port.Length is >= 1 and <= 5 && port.All(char.IsAsciiDigit) && int.Parse(port) <= 65535))
-            return false;
-
-        if (host.StartsWith('['))
-        {
-            var literal = host[1..^1];
-            return literal.Length is >= 2 and <= 45
-                && literal.All(c => char.IsAsciiHexDigit(c) || c is ':' or '.')
-                && IPAddress.TryParse(literal, out var ip)
-                && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
-        }
-        return host.Length is >= 1 and <= 255 && host.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.');
-    }
-
     /// <summary>
     /// An IPv6 literal or a dotted quad. IPAddress.TryParse alone also takes inet_aton shorthands
     /// ("1.2.3" is 1.2.0.3), which would bind somewhere the admin did not mean.
@@ -86,6 +47,8 @@ internal static class ConfigValidator
             && octets.All(o => o.Length is >= 1 and <= 3 && o.All(char.IsAsciiDigit) && int.Parse(o) <= 255);
         return (isDottedQuad || text.Contains(':', StringComparison.Ordinal)) && IPAddress.TryParse(text, out address);
     }
+
+    private static bool IsServerName(string name) => ServerName.TryParse(name, out _);
 
     private static ConfigException Invalid(string path, string problem) => new($"global.{path}: {problem}");
 }
