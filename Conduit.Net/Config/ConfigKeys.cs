@@ -1,3 +1,4 @@
+using Conduit.Net.Core.RoomVersions;
 using Microsoft.Extensions.Logging;
 
 namespace Conduit.Net.Config;
@@ -28,9 +29,8 @@ internal static class ConfigKeys
 
     private static readonly (string, Durability)[] Durabilities = [("safe", Durability.Safe), ("fast", Durability.Fast)];
 
-    /// <summary>The room versions a room can be created with (the spec's stable versions).</summary>
-    private static readonly (string, string)[] RoomVersions =
-        [.. Enumerable.Range(1, 12).Select(v => (v.ToString(), v.ToString()))];
+    /// <summary>The room versions a room can be created with: the room version table's supported ones.</summary>
+    private static readonly (string, string)[] RoomVersions = [.. RoomVersion.Supported.Select(v => (v.Id, v.Id))];
 
     public static readonly IReadOnlyList<ConfigKey> All =
     [

@@ -25,7 +25,7 @@ internal static class Capabilities
             ChangePassword: Enabled,
             RoomVersions: new RoomVersionsCapability(
                 config.DefaultRoomVersion,
-                SupportedRoomVersions.Stable.ToDictionary(v => v, _ => "stable")),
+                RoomVersion.Supported.ToDictionary(v => v.Id, v => v.IsStable ? "stable" : "unstable")),
             // Deprecated in favour of m.profile_fields, which must agree with them.
             SetDisplayName: Enabled,
             SetAvatarUrl: Enabled,
