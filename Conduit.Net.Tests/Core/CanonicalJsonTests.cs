@@ -132,6 +132,30 @@ public sealed class CanonicalJsonTests
         Assert.Throws<CanonicalJsonException>(() => CanonicalJson.Encode(JsonNode.Parse(number)));
     }
 
+    [TestCase("9007199254740992", "9007199254740992")]
+    [TestCase("-9223372036854775808", "-9223372036854775808")]
+    [TestCase("123456789012345678901234567890", "123456789012345678901234567890")]
+    [TestCase("-0", "0")]
+    [TestCase("2.0", "2")]
+    public void Without_a_range_integers_of_any_size_are_written_as_their_digits(string number, string expected)
+    {
+        Assert.That(Canonical(CanonicalJson.Encode(JsonNode.Parse(number), NumberRange.Unbounded)), Is.EqualTo(expected));
+        var obj = new JsonObject { ["n"] = JsonNode.Parse(number) };
+        Assert.That(Canonical(CanonicalJson.EncodeExcluding(obj, NumberRange.Unbounded, "x")), Is.EqualTo($"{{\"n\":{expected}}}"));
+    }
+
+    [TestCase("1.5")]
+    [TestCase("1e400")]
+    public void Without_a_range_floats_are_still_rejected(string number) =>
+        Assert.Throws<CanonicalJsonException>(() => CanonicalJson.Encode(JsonNode.Parse(number), NumberRange.Unbounded));
+
+    [Test]
+    public void Without_a_range_integers_built_in_code_are_written_too()
+    {
+        var obj = new JsonObject { ["l"] = long.MaxValue, ["u"] = ulong.MaxValue };
+        Assert.That(Canonical(CanonicalJson.Encode(obj, NumberRange.Unbounded)), Is.EqualTo("""{"l":9223372036854775807,"u":18446744073709551615}"""));
+    }
+
     [Test]
     public void Numbers_built_in_code_are_checked_like_parsed_ones()
     {

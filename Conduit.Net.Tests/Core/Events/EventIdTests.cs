@@ -103,6 +103,26 @@ public sealed class EventIdTests
     }
 
     [Test]
+    public void Before_version_6_integers_beyond_2_pow_53_are_hashed_as_their_digits()
+    {
+        const string powerLevels = """
+            {
+                "auth_events": ["$authA"], "depth": 9223372036854775807, "origin_server_ts": 1700000000000,
+                "content": {"ban": 50, "users": {"@alice:example.org": 123456789012345678901234567890}, "notifications": {"room": 5}},
+                "hashes": {"sha256": "qbhhSWdaTuHGKVxcBqwq1mqHb2ExzFWC0Kt7XRu1yOI"}, "prev_events": ["$prevA"],
+                "room_id": "!room:example.org", "sender": "@alice:example.org",
+                "signatures": {"example.org": {"ed25519:1": "c2ln"}}, "state_key": "", "type": "m.room.power_levels"
+            }
+            """;
+        var pdu = Pdu.Parse(Parse(powerLevels), RoomVersion.V5);
+        Assert.That(pdu.EventId.Value, Is.EqualTo("$LhsbY6_931lpDekP25eFdn5UTU_Ht7U2Ry-Pn3ghtFg"));
+        Assert.That(pdu.Depth, Is.EqualTo(long.MaxValue));
+
+        var strict = Assert.Throws<PduFormatException>(() => Pdu.Parse(Parse(powerLevels), RoomVersion.V6));
+        Assert.That(strict!.Problem, Is.EqualTo(PduFormatProblem.NotCanonicalJson));
+    }
+
+    [Test]
     public void A_server_scoped_room_id_names_no_create_event() =>
         Assert.Throws<ArgumentException>(() => EventIds.CreateEventIdOf(RoomId.Parse("!room:example.org")));
 

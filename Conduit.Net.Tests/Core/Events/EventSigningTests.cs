@@ -105,4 +105,19 @@ public sealed class EventSigningTests
         Assert.That(EventSigning.Check(pdu, RoomVersion.V1, "domain", key.VerifyKey), Is.EqualTo(SignatureCheck.Valid));
         Assert.That(EventSigning.Check(pdu, RoomVersion.V1, "other.example", other.VerifyKey), Is.EqualTo(SignatureCheck.Valid));
     }
+
+    [Test]
+    public void Events_of_versions_1_to_5_with_integers_beyond_2_pow_53_can_be_hashed_signed_and_checked()
+    {
+        using var key = SpecKey();
+        var pdu = Parse(Unsigned);
+        pdu["depth"] = long.MaxValue;
+        pdu["hashes"] = new JsonObject { ["sha256"] = UnpaddedBase64.Encode(EventHashes.ContentHash(pdu, RoomVersion.V5.JsonNumbers)) };
+        EventSigning.AddSignature(pdu, RoomVersion.V5, "domain", key);
+
+        Assert.That(EventHashes.HasValidContentHash(pdu, RoomVersion.V5.JsonNumbers), Is.True);
+        Assert.That(EventHashes.HasValidContentHash(pdu), Is.False);
+        Assert.That(EventSigning.Check(pdu, RoomVersion.V5, "domain", key.VerifyKey), Is.EqualTo(SignatureCheck.Valid));
+        Assert.That(EventSigning.Check(pdu, RoomVersion.V6, "domain", key.VerifyKey), Is.EqualTo(SignatureCheck.NotCanonical));
+    }
 }

@@ -13,7 +13,9 @@ public static class EventHashes
 {
     private static readonly string[] NotCovered = ["unsigned", "signatures", "hashes"];
 
-    public static byte[] ContentHash(JsonObject pdu) => SHA256.HashData(CanonicalJson.EncodeExcluding(pdu, NotCovered));
+    /// <param name="range">Integers allowed: <see cref="NumberRange.Unbounded"/> for events of room versions 1 to 5.</param>
+    public static byte[] ContentHash(JsonObject pdu, NumberRange range = NumberRange.Safe) =>
+        SHA256.HashData(CanonicalJson.EncodeExcluding(pdu, range, NotCovered));
 
     /// <summary>Computes the content hash and stores it as <c>hashes: {"sha256": ...}</c>, replacing any earlier hashes.</summary>
     public static JsonObject AddContentHash(JsonObject pdu)
@@ -23,13 +25,20 @@ public static class EventHashes
     }
 
     /// <summary>Whether <c>hashes.sha256</c> is present, decodes, and equals the event's content hash.</summary>
-    public static bool HasValidContentHash(JsonObject pdu)
+    public static bool HasValidContentHash(JsonObject pdu, NumberRange range = NumberRange.Safe)
     {
         if (pdu["hashes"] is not JsonObject hashes
             || hashes["sha256"] is not JsonValue value
             || !value.TryGetValue<string>(out var encoded)
             || !UnpaddedBase64.TryDecode(encoded, out var claimed))
             return false;
-        return claimed.AsSpan().SequenceEqual(ContentHash(pdu));
+        try
+        {
+            return claimed.AsSpan().SequenceEqual(ContentHash(pdu, range));
+        }
+        catch (CanonicalJsonException)
+        {
+            return false;
+        }
     }
 }

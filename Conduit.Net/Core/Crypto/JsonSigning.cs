@@ -37,9 +37,9 @@ public static class JsonSigning
     /// Signs <paramref name="obj"/> in place as <paramref name="entity"/> and returns it. Other entities'
     /// and keys' signatures stay; a previous signature with the same key is replaced.
     /// </summary>
-    public static JsonObject Sign(JsonObject obj, string entity, SigningKey key)
+    public static JsonObject Sign(JsonObject obj, string entity, SigningKey key, NumberRange range = NumberRange.Safe)
     {
-        var signature = key.SignToBase64(CanonicalJson.EncodeExcluding(obj, Unsigned));
+        var signature = key.SignToBase64(CanonicalJson.EncodeExcluding(obj, range, Unsigned));
 
         if (obj["signatures"] is not JsonObject signatures)
         {
@@ -60,7 +60,8 @@ public static class JsonSigning
     }
 
     /// <summary>Whether <paramref name="entity"/> signed <paramref name="obj"/> with <paramref name="key"/>, and if not, why.</summary>
-    public static SignatureCheck Check(JsonObject obj, string entity, VerifyKey key)
+    /// <param name="range">Integers allowed: <see cref="NumberRange.Unbounded"/> for events of room versions 1 to 5.</param>
+    public static SignatureCheck Check(JsonObject obj, string entity, VerifyKey key, NumberRange range = NumberRange.Safe)
     {
         if (obj["signatures"] is not JsonObject signatures || signatures[entity] is not JsonObject byEntity)
             return SignatureCheck.NotSignedByEntity;
@@ -72,7 +73,7 @@ public static class JsonSigning
         byte[] canonical;
         try
         {
-            canonical = CanonicalJson.EncodeExcluding(obj, Unsigned);
+            canonical = CanonicalJson.EncodeExcluding(obj, range, Unsigned);
         }
         catch (CanonicalJsonException)
         {

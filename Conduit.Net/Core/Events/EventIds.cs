@@ -25,9 +25,10 @@ public static class EventIds
     public static byte[] ReferenceHash(JsonObject pdu, RoomVersion version)
     {
         var redacted = Redaction.Redact(pdu, version);
+        var range = version.JsonNumbers;
         return version.EventIdInPdu
-            ? SHA256.HashData(CanonicalJson.EncodeExcluding(redacted, "signatures", "age_ts", "unsigned"))
-            : SHA256.HashData(CanonicalJson.EncodeExcluding(redacted, "signatures", "age_ts", "unsigned", "event_id"));
+            ? SHA256.HashData(CanonicalJson.EncodeExcluding(redacted, range, "signatures", "age_ts", "unsigned"))
+            : SHA256.HashData(CanonicalJson.EncodeExcluding(redacted, range, "signatures", "age_ts", "unsigned", "event_id"));
     }
 
     /// <summary>The event id a reference hash gives in <paramref name="version"/> (3 on): <c>$</c> plus unpadded base64, URL-safe from version 4.</summary>

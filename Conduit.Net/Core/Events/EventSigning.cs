@@ -16,14 +16,14 @@ public static class EventSigning
     /// </summary>
     public static JsonObject AddSignature(JsonObject pdu, RoomVersion version, string server, SigningKey key)
     {
-        var redacted = JsonSigning.Sign(Redaction.Redact(pdu, version), server, key);
+        var redacted = JsonSigning.Sign(Redaction.Redact(pdu, version), server, key, version.JsonNumbers);
         pdu["signatures"] = redacted["signatures"]!.DeepClone();
         return pdu;
     }
 
     /// <summary>Whether <paramref name="server"/> signed the event with <paramref name="key"/> (checked on its redacted form).</summary>
     public static SignatureCheck Check(JsonObject pdu, RoomVersion version, string server, VerifyKey key) =>
-        JsonSigning.Check(Redaction.Redact(pdu, version), server, key);
+        JsonSigning.Check(Redaction.Redact(pdu, version), server, key, version.JsonNumbers);
 
     public static SignatureCheck Check(Pdu pdu, string server, VerifyKey key) => Check(pdu.Json, pdu.Version, server, key);
 }

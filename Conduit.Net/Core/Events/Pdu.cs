@@ -84,7 +84,11 @@ public sealed class Pdu
     /// <summary>The event in the federation format of its room version.</summary>
     public JsonObject Json { get; }
 
-    /// <summary>The reference hash (SHA-256 of the redacted event); the event id itself from room version 3 on.</summary>
+    /// <summary>
+    /// The reference hash (SHA-256 of the redacted event); the event id itself from room version 3 on. For
+    /// versions 1 and 2 it is computed on first use, and throws <see cref="PduFormatException"/> when the
+    /// redacted event holds a float, which canonical JSON cannot encode.
+    /// </summary>
     public ReadOnlySpan<byte> ReferenceHash => _referenceHash ??= ComputeReferenceHash(Json, Version);
 
     /// <summary>
@@ -341,11 +345,11 @@ public sealed class Pdu
     {
         try
         {
-            return CanonicalJson.Encode(Json).Length;
+            return CanonicalJson.Encode(Json, Version.JsonNumbers).Length;
         }
         catch (CanonicalJsonException)
         {
-            // Only events of the lenient room versions (1 to 5) get here; their own bytes are the best measure.
+            // Only events of room versions 1 to 5 with floats get here; their own bytes are the best measure.
             return Encoding.UTF8.GetByteCount(Json.ToJsonString());
         }
     }

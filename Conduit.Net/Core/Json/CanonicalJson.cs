@@ -25,16 +25,22 @@ public static class CanonicalJson
 
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 128 };
 
-    public static byte[] Encode(JsonNode? node)
+    public static byte[] Encode(JsonNode? node) => Encode(node, NumberRange.Safe);
+
+    /// <summary>
+    /// Encodes with the integer range given: <see cref="NumberRange.Unbounded"/> is for events of room
+    /// versions 1 to 5, which predate the range and may hold larger integers.
+    /// </summary>
+    public static byte[] Encode(JsonNode? node, NumberRange range)
     {
-        var writer = new Writer();
+        var writer = new Writer(range);
         writer.Write(node);
         return writer.ToArray();
     }
 
     public static byte[] Encode(JsonElement element)
     {
-        var writer = new Writer();
+        var writer = new Writer(NumberRange.Safe);
         writer.Write(element);
         return writer.ToArray();
     }
@@ -50,9 +56,13 @@ public static class CanonicalJson
     /// The object without the named top-level keys, encoded canonically; what signing (without
     /// <c>signatures</c> and <c>unsigned</c>) and hashing need, without copying the object first.
     /// </summary>
-    public static byte[] EncodeExcluding(JsonObject obj, params ReadOnlySpan<string> excludedKeys)
+    public static byte[] EncodeExcluding(JsonObject obj, params ReadOnlySpan<string> excludedKeys) =>
+        EncodeExcluding(obj, NumberRange.Safe, excludedKeys);
+
+    /// <summary><see cref="EncodeExcluding(JsonObject, ReadOnlySpan{string})"/> with the integer range given.</summary>
+    public static byte[] EncodeExcluding(JsonObject obj, NumberRange range, params ReadOnlySpan<string> excludedKeys)
     {
-        var writer = new Writer();
+        var writer = new Writer(range);
         writer.WriteObject(obj, excludedKeys);
         return writer.ToArray();
     }
@@ -67,8 +77,15 @@ public static class CanonicalJson
 
         private readonly ArrayBufferWriter<byte> _out = new(256);
 
+        private readonly bool _unbounded;
+
         // Segments of the path to the value being written (string keys, int indices), for error messages only.
         private readonly List<object> _path = [];
+
+        public Writer(NumberRange range)
+        {
+            _unbounded = range == NumberRange.Unbounded;
+        }
 
         public byte[] ToArray() => _out.WrittenSpan.ToArray();
 
@@ -155,7 +172,10 @@ public static class CanonicalJson
                     WriteString(ReadString(element));
                     break;
                 case JsonValueKind.Number:
-                    WriteInteger(element.TryGetInt64(out var integer) ? CheckRange(integer, element.GetRawText()) : ParseInteger(element.GetRawText()));
+                    if (element.TryGetInt64(out var integer))
+                        WriteInteger(CheckRange(integer, element.GetRawText()));
+                    else
+                        WriteNumberText(element.GetRawText());
                     break;
                 case JsonValueKind.True:
                     WriteRaw("true"u8);
@@ -214,7 +234,7 @@ public static class CanonicalJson
                     else if (value.TryGetValue<int>(out var intValue))
                         WriteInteger(intValue);
                     else
-                        WriteInteger(ParseInteger(NumberText(value)));
+                        WriteNumberText(NumberText(value));
                     break;
                 case JsonValueKind.True:
                     WriteRaw("true"u8);
@@ -267,9 +287,22 @@ public static class CanonicalJson
         }
 
         private long CheckRange(long value, string text) =>
-            value is < MinInteger or > MaxInteger
+            !_unbounded && value is < MinInteger or > MaxInteger
                 ? throw Fail($"the integer {text} is outside [-(2^53)+1, 2^53-1]")
                 : value;
+
+        /// <summary>
+        /// A number that is not a 64-bit integer. Without a range, an integer spelled as digits is written
+        /// as those digits, as servers with arbitrary-precision integers (Synapse's Python) write it.
+        /// </summary>
+        private void WriteNumberText(string text)
+        {
+            var digits = text.AsSpan(text.StartsWith('-') ? 1 : 0);
+            if (_unbounded && digits.Length > 0 && !digits.ContainsAnyExceptInRange('0', '9') && (digits[0] != '0' || digits.Length == 1))
+                WriteRaw(Encoding.UTF8.GetBytes(digits.SequenceEqual("0") ? "0" : text));
+            else
+                WriteInteger(ParseInteger(text));
+        }
 
         /// <summary>
         /// The exact integer value of a JSON number spelled with a fraction or exponent, computed on the

@@ -150,6 +150,9 @@ public sealed record RoomVersion
     /// </summary>
     public required bool StrictCanonicalJson { get; init; }
 
+    /// <summary>The integers this room version's events may hold in canonical JSON (hashes, signatures, ids).</summary>
+    public NumberRange JsonNumbers => StrictCanonicalJson ? NumberRange.Safe : NumberRange.Unbounded;
+
     /// <summary>The largest <c>depth</c>: 2^63-1 in the older PDU schemas, 2^53-1 once JSON is strict (<c>depth_v6</c>).</summary>
     public long MaxDepth => StrictCanonicalJson ? CanonicalJson.MaxInteger : long.MaxValue;
 
