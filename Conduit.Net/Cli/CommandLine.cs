@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Reflection;
 using Conduit.Net.Config;
 using Conduit.Net.Core.Errors;
+using Conduit.Net.Hosting;
 using Conduit.Net.Services.Profiles;
 using Conduit.Net.Services.Users;
 using Conduit.Net.Storage;
@@ -68,7 +69,7 @@ internal sealed class Verbs(CliConsole console, Option<string?> configOption)
 
     /// <summary>
     /// Runs an offline verb on the Users service over the data directory the config names. The running server holds the
-    /// store exclusively, so a failure to open it most likely means the server is up; a Matrix error
+    /// store exclusively, so while it is up the verb fails at once and says so; a Matrix error
     /// from the service (a taken name, an unknown user) is the verb's one error line.
     /// </summary>
     public int WithUsers(ParseResult parse, Func<UserService, int> action)
@@ -79,15 +80,15 @@ internal sealed class Verbs(CliConsole console, Option<string?> configOption)
         KvStore store;
         try
         {
-            store = KvStore.Open(config.DatabasePath);
+            store = KvStore.Open(config.DatabasePath, ConduitHost.StoreOptions(config));
         }
-        catch (UnauthorizedAccessException e)
+        catch (DataDirectoryInUseException e)
+        {
+            return console.Fail(e.Message);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException or LiteDB.LiteException or StoreSchemaException)
         {
             return console.Fail($"cannot open the data directory {config.DatabasePath}: {e.Message}");
-        }
-        catch (Exception e) when (e is IOException or LiteDB.LiteException)
-        {
-            return console.Fail($"cannot open the data directory {config.DatabasePath}: the server is running; stop it first ({e.Message})");
         }
         using (store)
         {

@@ -69,7 +69,7 @@ public sealed class ConduitHost : IAsyncDisposable
         });
 
         builder.Services.AddSingleton(config);
-        builder.Services.AddSingleton(_ => KvStore.Open(config.DatabasePath));
+        builder.Services.AddSingleton(_ => KvStore.Open(config.DatabasePath, StoreOptions(config)));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ServerKeyService>();
         builder.Services.AddSingleton(sp => new UserService(sp.GetRequiredService<KvStore>(), config, sp.GetRequiredService<ProfileService>(), sp.GetRequiredService<TimeProvider>()));
@@ -109,6 +109,17 @@ public sealed class ConduitHost : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new ConduitHost(app, new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal)));
     }
+
+    /// <summary>The store's settings from the server config (Storage itself reads no config).</summary>
+    public static KvStoreOptions StoreOptions(ServerConfig config) => new()
+    {
+        Durability = config.Durability switch
+        {
+            Durability.Safe => StoreDurability.Safe,
+            Durability.Fast => StoreDurability.Fast,
+            _ => throw new ArgumentOutOfRangeException(nameof(config), config.Durability, "Unknown durability setting."),
+        },
+    };
 
     public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
 

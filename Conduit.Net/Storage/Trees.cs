@@ -9,6 +9,13 @@ namespace Conduit.Net.Storage;
 public static class Trees
 {
     /// <summary>
+    /// <c>global</c>: the store's own bookkeeping. Key: UTF-8 name. Values: <c>"counter"</c> → u64, the
+    /// highest count of <c>KvStore.NextCount</c> that was committed; <c>"schema_version"</c> → u64, the
+    /// last <c>SchemaMigration</c> applied. Owner: Storage.
+    /// </summary>
+    public const string Global = "global";
+
+    /// <summary>
     /// <c>server_signing_keys</c>: this server's Ed25519 signing key, generated on first start.
     /// Key: UTF-8 <c>"current"</c>. Value: UTF-8 key version, 0xFF, the 32-byte seed.
     /// </summary>

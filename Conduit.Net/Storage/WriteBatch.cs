@@ -1,24 +1,99 @@
 namespace Conduit.Net.Storage;
 
 /// <summary>
-/// Writes to several trees that commit together in one transaction, or not at all.
-/// Build it synchronously, then hand it to <see cref="KvStore.Commit"/>.
+/// Writes to several trees that commit together in one transaction, or not at all. Build it
+/// synchronously, then hand it to <see cref="KvStore.Commit"/> once; a batch cannot be reused.
+/// The batch keeps the arrays it is given: do not change them before the commit.
 /// </summary>
-public sealed class WriteBatch
+/// <remarks>
+/// A batch that took counts with <see cref="KvStore.NextCount"/> holds back
+/// <see cref="KvStore.CommittedCount"/> until it is committed or disposed, so build it under
+/// <c>using</c>: a batch abandoned by an exception then releases its counts.
+/// </remarks>
+public sealed class WriteBatch : IDisposable
 {
-    internal readonly List<(KvTree Tree, byte[] Key, byte[]? Value)> Operations = [];
+    private readonly List<Operation> _operations = [];
+    private readonly List<ulong> _counts = [];
+    private State _state;
 
-    public bool IsEmpty => Operations.Count == 0;
+    private enum State
+    {
+        Open,
+        Committing,
+        Done,
+    }
+
+    internal enum Kind
+    {
+        Put,
+        Remove,
+        Increment,
+    }
+
+    internal readonly record struct Operation(Kind Kind, KvTree Tree, byte[] Key, byte[]? Value);
+
+    /// <summary>True when the batch has neither writes nor counts.</summary>
+    public bool IsEmpty => _operations.Count == 0 && _counts.Count == 0;
+
+    internal IReadOnlyList<Operation> Operations => _operations;
+
+    /// <summary>The counts taken for this batch, in increasing order.</summary>
+    internal IReadOnlyList<ulong> Counts => _counts;
+
+    /// <summary>The store whose counts this batch holds, if any.</summary>
+    internal KvStore? CountStore { get; private set; }
+
+    internal ulong MaxCount => _counts.Count == 0 ? 0 : _counts[^1];
 
     public WriteBatch Put(KvTree tree, byte[] key, byte[] value)
     {
-        Operations.Add((tree, key, value));
+        ArgumentNullException.ThrowIfNull(value);
+        return Add(new Operation(Kind.Put, tree, key, value));
+    }
+
+    public WriteBatch Remove(KvTree tree, byte[] key) => Add(new Operation(Kind.Remove, tree, key, null));
+
+    internal WriteBatch Increment(KvTree tree, byte[] key) => Add(new Operation(Kind.Increment, tree, key, null));
+
+    internal void AddCount(KvStore store, ulong count)
+    {
+        ThrowIfNotOpen();
+        if (CountStore is not null && CountStore != store)
+            throw new InvalidOperationException("A write batch can take counts from one store only.");
+        CountStore = store;
+        _counts.Add(count);
+    }
+
+    /// <summary>Marks the batch as handed to a commit; from here on it cannot change.</summary>
+    internal void BeginCommit()
+    {
+        ThrowIfNotOpen();
+        _state = State.Committing;
+    }
+
+    internal void EndCommit() => _state = State.Done;
+
+    /// <summary>Releases the counts of a batch that was never committed; after a commit, nothing.</summary>
+    public void Dispose()
+    {
+        if (_state != State.Open)
+            return;
+        _state = State.Done;
+        CountStore?.Abandon(this);
+    }
+
+    private WriteBatch Add(Operation operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation.Tree);
+        KvTree.ValidateKey(operation.Key);
+        ThrowIfNotOpen();
+        _operations.Add(operation);
         return this;
     }
 
-    public WriteBatch Remove(KvTree tree, byte[] key)
+    private void ThrowIfNotOpen()
     {
-        Operations.Add((tree, key, null));
-        return this;
+        if (_state != State.Open)
+            throw new InvalidOperationException("This write batch was already committed or disposed; build a new one.");
     }
 }
