@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Conduit.Net.Storage;
 
 namespace Conduit.Net.Tests.Cli;
 
@@ -73,6 +74,37 @@ public sealed class ServeTests
         Assert.That(result.ErrorLines, Has.Length.EqualTo(1));
         Assert.That(result.ErrorLines[0], Does.StartWith("error: ").And.Contain(expected));
         Assert.That(Directory.Exists(Path.Combine(_dir, "data")), Is.False, "nothing started");
+    }
+
+    [Test]
+    public async Task A_data_directory_held_by_a_running_server_is_one_error_line()
+    {
+        using var running = KvStore.Open(Path.Combine(_dir, "data"));
+        using var guard = new CancellationTokenSource(HangGuard);
+
+        var result = await CliRunner.RunAsync(["serve"], Environment(CliRunner.FreePort()), cancellationToken: guard.Token);
+
+        Assert.That(result.ExitCode, Is.Not.Zero);
+        Assert.That(result.ErrorLines, Has.Length.EqualTo(1));
+        Assert.That(result.ErrorLines[0], Does.StartWith("error: ").And.Contain("is in use by a running server"));
+    }
+
+    [Test]
+    public async Task Data_from_a_newer_release_is_one_error_line()
+    {
+        static void Nothing(KvStore store, WriteBatch batch)
+        {
+        }
+
+        var newer = new KvStoreOptions { Migrations = [.. Enumerable.Range(1, StoreSchema.Migrations.Count + 1).Select(v => new SchemaMigration(v, "step", Nothing))] };
+        KvStore.Open(Path.Combine(_dir, "data"), newer).Dispose();
+        using var guard = new CancellationTokenSource(HangGuard);
+
+        var result = await CliRunner.RunAsync(["serve"], Environment(CliRunner.FreePort()), cancellationToken: guard.Token);
+
+        Assert.That(result.ExitCode, Is.Not.Zero);
+        Assert.That(result.ErrorLines, Has.Length.EqualTo(1));
+        Assert.That(result.ErrorLines[0], Does.StartWith("error: ").And.Contain("newer release"));
     }
 
     [Test]

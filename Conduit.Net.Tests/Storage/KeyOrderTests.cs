@@ -84,6 +84,24 @@ public sealed class KeyOrderTests
     }
 
     [Test]
+    public void A_scan_continues_past_keys_at_the_index_limit()
+    {
+        // A forward scan resumes after a chunk's last key from that key plus one byte: one byte over the
+        // key limit, which LiteDB must accept as a bound.
+        var tree = _store.Tree("long_keys");
+        var keys = Enumerable.Range(0, 100).Select(i => Enumerable.Repeat((byte)i, KvTree.MaxKeyLength).ToArray()).ToList();
+        using (var batch = new WriteBatch())
+        {
+            foreach (var key in keys)
+                batch.Put(tree, key, [1]);
+            _store.Commit(batch);
+        }
+
+        Assert.That(tree.ScanRange(null, null).Select(e => e.Key[0]), Is.EqualTo(keys.Select(k => k[0])));
+        Assert.That(tree.ScanRange(null, null, reverse: true).Select(e => e.Key[0]), Is.EqualTo(keys.Select(k => k[0]).Reverse()));
+    }
+
+    [Test]
     public void Tree_names_are_lower_case_words()
     {
         Assert.Throws<ArgumentException>(() => _store.Tree("Users"));

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Conduit.Net.Hosting;
+using Conduit.Net.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -26,9 +27,10 @@ internal static partial class ServeCommand
         {
             host = await ConduitHost.StartAsync(config, cancellationToken);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or StoreSchemaException)
         {
-            // Kestrel's "address already in use" and an unusable data directory both land here.
+            // Kestrel's "address already in use", a data directory held by another server or
+            // unusable, and data written by a newer release all land here.
             return verbs.Console.Fail(e.Message);
         }
 
