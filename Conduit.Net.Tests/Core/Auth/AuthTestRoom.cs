@@ -26,7 +26,13 @@ internal sealed class AuthTestRoom
     private readonly Dictionary<string, Pdu> _events = new(StringComparer.Ordinal);
     private int _count;
 
-    private AuthTestRoom(RoomVersion version) => Version = version;
+    private readonly string _roomId;
+
+    private AuthTestRoom(RoomVersion version, string roomId)
+    {
+        Version = version;
+        _roomId = roomId;
+    }
 
     public RoomVersion Version { get; }
 
@@ -41,10 +47,13 @@ internal sealed class AuthTestRoom
 
     public Pdu Last { get; private set; } = null!;
 
-    /// <summary>A room with only its create event, sent by <paramref name="creator"/>.</summary>
-    public static AuthTestRoom Created(RoomVersion version, string creator = Alice, Action<JsonObject>? editContent = null)
+    /// <summary>
+    /// A room with only its create event, sent by <paramref name="creator"/>. Before version 12 the room
+    /// id is <paramref name="roomId"/>; from 12 it derives from the create event.
+    /// </summary>
+    public static AuthTestRoom Created(RoomVersion version, string creator = Alice, Action<JsonObject>? editContent = null, string roomId = "!room:a.example")
     {
-        var room = new AuthTestRoom(version);
+        var room = new AuthTestRoom(version, roomId);
         var content = new JsonObject { ["room_version"] = version.Id };
         if (!version.CreatorIsSender)
             content["creator"] = creator;
@@ -154,7 +163,7 @@ internal sealed class AuthTestRoom
         _count++;
         var json = new JsonObject
         {
-            ["room_id"] = _create?.RoomId.Value ?? "!room:a.example",
+            ["room_id"] = _create?.RoomId.Value ?? _roomId,
             ["sender"] = sender,
             ["type"] = type,
             ["content"] = content.DeepClone(),

@@ -39,6 +39,11 @@ public static class EventAuth
     /// before it (step 5), the current state (step 6, soft failure), a local event about to be sent, or
     /// a step of state resolution.
     /// </summary>
+    /// <remarks>
+    /// The state must hold the room's <c>m.room.create</c>. From room version 12 no event lists it in
+    /// its auth events (the room id names it), so a state made of auth events, or the empty start of
+    /// state resolution v2.1, must be given it by the caller.
+    /// </remarks>
     /// <param name="signedBy">
     /// Checks the signature that rule 5.2 asks of the server authorising a restricted join; defaults
     /// to <see cref="SignaturePresent"/>.
