@@ -113,6 +113,18 @@ public sealed class BatchTests
     }
 
     [Test]
+    public void In_safe_mode_each_commit_returns_only_after_an_fsync_that_started_after_it()
+    {
+        // One thread, one commit at a time: no commit can ride on another's sync, so each leads its own.
+        var tree = _store.Tree("t");
+        var before = _store.Flushes;
+        for (var i = 0; i < 10; i++)
+            tree.Put([(byte)i], [1]);
+
+        Assert.That(_store.Flushes - before, Is.EqualTo(10));
+    }
+
+    [Test]
     public void Many_commits_pass_through_checkpoints_intact()
     {
         // Enough log pages for several of LiteDB's automatic checkpoints (one per 1,000 pages).

@@ -99,6 +99,7 @@ public sealed class GroupFlushTests
         Assert.That(async () => await leader, Throws.TypeOf<IOException>());
         Assert.That(async () => await waiting, Throws.TypeOf<IOException>());
         Assert.That(() => flusher.WaitDurable(flusher.Written()), Throws.TypeOf<IOException>());
+        Assert.That(flusher.ThrowIfFailed, Throws.TypeOf<IOException>(), "the store checks this before it writes a batch");
         Assert.That(gate.Calls, Is.EqualTo(1));
     }
 }

@@ -69,6 +69,6 @@ public enum Durability
     /// <summary>Every acknowledged write is fsynced before the response (group commit shares the flush).</summary>
     Safe,
 
-    /// <summary>Writes reach the OS page cache only: survives a process crash, not a power loss.</summary>
+    /// <summary>Writes reach the OS page cache only: survives a process crash; a power loss can lose recent writes and damage the database.</summary>
     Fast,
 }

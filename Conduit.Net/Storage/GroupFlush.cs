@@ -26,6 +26,13 @@ internal sealed class GroupFlush(Action flushToDisk)
     /// <summary>How many syncs have run; for tests of the grouping.</summary>
     public long Flushes { get; private set; }
 
+    /// <summary>Throws the sync failure, if there was one: a commit must not write what cannot be made durable.</summary>
+    public void ThrowIfFailed()
+    {
+        lock (_gate)
+            _failure?.Throw();
+    }
+
     /// <summary>
     /// Takes the next ticket. Call it after the commit's writes reached the OS and before the next
     /// commit writes anything (under the commit lock), so tickets follow write order.

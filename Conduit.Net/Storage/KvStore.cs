@@ -299,6 +299,7 @@ public sealed class KvStore : IDisposable
             return 0;
         lock (_commitLock)
         {
+            _flush?.ThrowIfFailed();
             if (!_db.BeginTrans())
                 throw new InvalidOperationException("A LiteDB transaction is already open on this thread.");
             var counter = Math.Max(_persistedCount, batch.MaxCount);

@@ -19,9 +19,10 @@ public enum StoreDurability
     Safe,
 
     /// <summary>
-    /// A commit returns once its log pages are in the OS page cache: it survives a process crash but a
-    /// power loss may take the latest commits. Checkpoints still sync in order, so the files stay
-    /// consistent either way.
+    /// A commit returns once its log pages are in the OS page cache: it survives a process crash, not
+    /// a power loss. The OS writes the unsynced log back in any order, so after a power loss the log
+    /// may hold later pages without earlier ones: recent commits can be lost and the database damaged.
+    /// For test servers and throwaway data.
     /// </summary>
     Fast,
 }

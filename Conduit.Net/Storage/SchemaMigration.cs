@@ -6,7 +6,7 @@ namespace Conduit.Net.Storage;
 /// so a crash mid-way resumes at the step that did not finish.
 /// </summary>
 /// <param name="Version">The schema version this step produces; steps are numbered 1, 2, 3, ...</param>
-/// <param name="Description">What the step changes, for the log and for whoever reads the list.</param>
+/// <param name="Description">What the step changes, for whoever reads the list.</param>
 /// <param name="Apply">Reads what it needs from the store and adds its writes to the batch.</param>
 public sealed record SchemaMigration(int Version, string Description, Action<KvStore, WriteBatch> Apply);
 
