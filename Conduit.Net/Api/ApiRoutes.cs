@@ -20,5 +20,7 @@ public static class ApiRoutes
         routes.MapSharedSecretRegister();
         routes.MapProfile();
         routes.MapCapabilities();
+        routes.MapFilters();
+        routes.MapAccountData();
     }
 }

@@ -2,6 +2,8 @@ using System.Net;
 using Conduit.Net.Api;
 using Conduit.Net.Api.Http;
 using Conduit.Net.Config;
+using Conduit.Net.Services.AccountData;
+using Conduit.Net.Services.Filters;
 using Conduit.Net.Services.Profiles;
 using Conduit.Net.Services.ServerKeys;
 using Conduit.Net.Services.Users;
@@ -78,6 +80,9 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton(sp => new SharedSecretRegistration(sp.GetRequiredService<UserService>(), config, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ProfileService>();
         builder.Services.AddSingleton<RateLimiter>();
+        builder.Services.AddSingleton<FilterService>();
+        builder.Services.AddSingleton<AccountDataService>();
+        builder.Services.AddSingleton<TagService>();
         builder.Services.AddRouting();
 
         var app = builder.Build();

@@ -58,4 +58,25 @@ public static class Trees
     /// value). Owner: Profiles, which Users calls to write the default display name at registration.
     /// </summary>
     public const string Profiles = "profiles";
+
+    /// <summary>
+    /// <c>filters</c>: filters uploaded with <c>POST /user/{userId}/filter</c>, never changed once stored.
+    /// Key: user id, 0xFF, filter id (a global count in decimal). Value: the filter definition as
+    /// uploaded, compact UTF-8 JSON. Owner: Filters.
+    /// </summary>
+    public const string Filters = "filters";
+
+    /// <summary>
+    /// <c>account_data</c>: account data of local users, global and per room. Key: user id, 0xFF, room
+    /// id (empty for global data), 0xFF, type. Value: u64 position of the last write, then the content
+    /// as compact UTF-8 JSON. Owner: AccountData.
+    /// </summary>
+    public const string AccountData = "account_data";
+
+    /// <summary>
+    /// <c>account_data_changes</c>: each user's account data by position of its last write, for sync;
+    /// a write removes the entry of the content it replaces, so each (room, type) appears once.
+    /// Key: user id, 0xFF, u64 position. Value: room id (empty for global), 0xFF, type. Owner: AccountData.
+    /// </summary>
+    public const string AccountDataChanges = "account_data_changes";
 }

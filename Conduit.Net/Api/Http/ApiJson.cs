@@ -39,4 +39,5 @@ namespace Conduit.Net.Api.Http;
 [JsonSerializable(typeof(NonceResponse))]
 [JsonSerializable(typeof(SharedSecretRegisterRequest))]
 [JsonSerializable(typeof(SharedSecretRegisterResponse))]
+[JsonSerializable(typeof(FilterCreatedResponse))]
 internal sealed partial class ApiJson : JsonSerializerContext;

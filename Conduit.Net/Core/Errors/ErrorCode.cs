@@ -26,6 +26,8 @@ public sealed record ErrorCode(string Code, int Status)
 
     /// <summary>A user-interactive auth stage failed: 401 with the auth state so that the client can retry the stage.</summary>
     public static readonly ErrorCode AuthStageFailed = new("M_FORBIDDEN", 401);
+    /// <summary>Account data of a type the server manages (<c>m.fully_read</c>, <c>m.push_rules</c>): the spec pairs <c>M_BAD_JSON</c> with 405 here.</summary>
+    public static readonly ErrorCode ServerManagedType = new("M_BAD_JSON", 405);
     public static readonly ErrorCode UserInUse = new("M_USER_IN_USE", 400);
     public static readonly ErrorCode InvalidUsername = new("M_INVALID_USERNAME", 400);
     public static readonly ErrorCode Exclusive = new("M_EXCLUSIVE", 400);
