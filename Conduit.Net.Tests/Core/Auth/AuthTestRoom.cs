@@ -43,7 +43,7 @@ internal sealed class AuthTestRoom
     public RoomId RoomId => Create.RoomId;
 
     /// <summary>The current state: every allowed state event applied in order.</summary>
-    public StateLookup State { get; } = StateLookup.Empty;
+    public StateLookup State { get; } = new StateLookup();
 
     public Pdu Last { get; private set; } = null!;
 

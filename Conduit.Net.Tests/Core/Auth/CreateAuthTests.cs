@@ -30,7 +30,7 @@ public sealed class CreateAuthTests
     public void A_create_event_without_prev_events_is_allowed(RoomVersion version)
     {
         var room = Created(version);
-        Assert.That(EventAuth.Check(room.Create, StateLookup.Empty).IsAllowed, Is.True);
+        Assert.That(EventAuth.Check(room.Create, new StateLookup()).IsAllowed, Is.True);
     }
 
     [TestCaseSource(typeof(RoomVersionCases), nameof(RoomVersionCases.All))]

@@ -18,9 +18,8 @@ public sealed class StateLookup : IStateLookup
 {
     private readonly Dictionary<(string Type, string StateKey), Pdu> _events = [];
 
+    /// <summary>A new map with no events (each call gives its own: the map can be added to).</summary>
     public static StateLookup Empty => new();
-
-    public int Count => _events.Count;
 
     /// <summary>The map of <paramref name="events"/>; a later event replaces an earlier one with the same key.</summary>
     /// <exception cref="ArgumentException">One of the events is not a state event.</exception>
