@@ -160,8 +160,9 @@ public sealed class KvStore : IDisposable
     /// <summary>
     /// Commits every write of the batch in one LiteDB transaction, all or nothing, and returns once
     /// the commit is durable (per <see cref="KvStoreOptions.Durability"/>), then wakes the watchers
-    /// of the keys it wrote. If it throws, nothing of the batch was committed (or, if the disk
-    /// failed to sync, the store refuses every later commit).
+    /// of the keys it wrote. If it throws, nothing of the batch was committed, with one exception: if
+    /// the disk failed to sync, the batch may be visible but is not durable, and the store refuses
+    /// every later commit.
     /// </summary>
     public void Commit(WriteBatch batch)
     {
