@@ -22,5 +22,11 @@ public static class ApiRoutes
         routes.MapCapabilities();
         routes.MapFilters();
         routes.MapAccountData();
+        routes.MapRoomCreation();
+        routes.MapRoomSending();
+        routes.MapRoomReading();
+        routes.MapRoomMembership();
+        routes.MapRoomMessages();
+        routes.MapRoomDirectoryAliases();
     }
 }

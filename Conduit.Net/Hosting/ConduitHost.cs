@@ -5,6 +5,7 @@ using Conduit.Net.Config;
 using Conduit.Net.Services.AccountData;
 using Conduit.Net.Services.Filters;
 using Conduit.Net.Services.Profiles;
+using Conduit.Net.Services.Rooms;
 using Conduit.Net.Services.ServerKeys;
 using Conduit.Net.Services.Users;
 using Conduit.Net.Storage;
@@ -83,6 +84,13 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<FilterService>();
         builder.Services.AddSingleton<AccountDataService>();
         builder.Services.AddSingleton<TagService>();
+        builder.Services.AddSingleton<RoomEvents>();
+        builder.Services.AddSingleton<RoomAliases>();
+        builder.Services.AddSingleton<RoomDirectory>();
+        builder.Services.AddSingleton<HistoryVisibility>();
+        builder.Services.AddSingleton<RoomService>();
+        builder.Services.AddSingleton<MembershipService>();
+        builder.Services.AddSingleton<RoomHistory>();
         builder.Services.AddRouting();
 
         var app = builder.Build();

@@ -79,4 +79,122 @@ public static class Trees
     /// Key: user id, 0xFF, u64 position. Value: room id (empty for global), 0xFF, type. Owner: AccountData.
     /// </summary>
     public const string AccountDataChanges = "account_data_changes";
+
+    /// <summary>
+    /// <c>roomid_shortroomid</c>: room ids interned to short ids. Key: UTF-8 room id. Value: u64 short room id
+    /// (from the global counter). Owner: Rooms.
+    /// </summary>
+    public const string RoomIdToShort = "roomid_shortroomid";
+
+    /// <summary><c>shortroomid_roomid</c>: the reverse of <see cref="RoomIdToShort"/>. Key: u64. Value: UTF-8 room id. Owner: Rooms.</summary>
+    public const string ShortToRoomId = "shortroomid_roomid";
+
+    /// <summary>
+    /// <c>eventid_shorteventid</c>: event ids interned to short ids. Key: UTF-8 event id. Value: u64 short event
+    /// id. The way back is <see cref="EventToPdu"/> and the id stored with the PDU. Owner: Rooms.
+    /// </summary>
+    public const string EventIdToShort = "eventid_shorteventid";
+
+    /// <summary>
+    /// <c>statekey_shortstatekey</c>: (type, state_key) pairs interned to short ids. Key: UTF-8 type, the
+    /// UTF-8 of U+FFFF (EF BF BF), UTF-8 state key. Value: u64 short state key. Owner: Rooms.
+    /// </summary>
+    public const string StateKeyToShort = "statekey_shortstatekey";
+
+    /// <summary><c>shortstatekey_statekey</c>: the reverse of <see cref="StateKeyToShort"/>. Key: u64. Value: as its key. Owner: Rooms.</summary>
+    public const string ShortToStateKey = "shortstatekey_statekey";
+
+    /// <summary>
+    /// <c>pduid_pdu</c>: every room's timeline. Key: u64 short room id, then the position as 8 bytes
+    /// big-endian with the sign bit flipped (positive global counts for events appended here, negative
+    /// ones reserved for backfilled events, which sort first). Value: u64 short event id, UTF-8 event id,
+    /// 0xFF, the PDU's UTF-8 JSON with this server's client additions under <c>unsigned</c>. Owner: Rooms.
+    /// </summary>
+    public const string Pdus = "pduid_pdu";
+
+    /// <summary><c>shorteventid_pduid</c>: where an event sits. Key: u64 short event id. Value: its 16-byte <see cref="Pdus"/> key. Owner: Rooms.</summary>
+    public const string EventToPdu = "shorteventid_pduid";
+
+    /// <summary>
+    /// <c>shorteventid_shortstatehash</c>: the state before each event (what it was authorized against).
+    /// Key: u64 short event id. Value: u64 short state hash. Owner: Rooms.
+    /// </summary>
+    public const string EventStateBefore = "shorteventid_shortstatehash";
+
+    /// <summary>
+    /// <c>statehash_shortstatehash</c>: de-duplication of state snapshots. Key: SHA-256 (32 bytes) of the full
+    /// set's sorted 16-byte entries. Value: u64 short state hash. Owner: Rooms.
+    /// </summary>
+    public const string StateHashToShort = "statehash_shortstatehash";
+
+    /// <summary>
+    /// <c>shortstatehash_statediff</c>: state snapshots as layered diffs. Key: u64 short state hash. Value:
+    /// parent u64 (0: a root holding the full set), depth u32, added count u32, then the added and the
+    /// removed entries, each <c>shortstatekey ++ shorteventid</c> (16 bytes), sorted. Owner: Rooms.
+    /// </summary>
+    public const string StateDiffs = "shortstatehash_statediff";
+
+    /// <summary><c>shortroomid_shortstatehash</c>: each room's current state. Key: u64 short room id. Value: u64 short state hash. Owner: Rooms.</summary>
+    public const string RoomCurrentState = "shortroomid_shortstatehash";
+
+    /// <summary>
+    /// <c>shortroomid_extremities</c>: each room's forward extremities (the prev_events of its next event).
+    /// Key: u64 short room id. Value: the u64 short event ids, concatenated. Owner: Rooms.
+    /// </summary>
+    public const string RoomExtremities = "shortroomid_extremities";
+
+    /// <summary><c>shortroomid_version</c>: each room's version. Key: u64 short room id. Value: UTF-8 room version id. Owner: Rooms.</summary>
+    public const string RoomVersions = "shortroomid_version";
+
+    /// <summary>
+    /// <c>roomuser_membership</c>: each user's membership in each room. Key: u64 short room id, UTF-8 user id.
+    /// Value: position (8, sign-flipped), u64 short event id, forgotten flag (1 byte), UTF-8 membership. Owner: Rooms.
+    /// </summary>
+    public const string RoomUserMembership = "roomuser_membership";
+
+    /// <summary>
+    /// <c>roommembership_user</c>: a room's members by membership. Key: u64 short room id, UTF-8 membership,
+    /// 0xFF, UTF-8 user id. Value: empty. Owner: Rooms.
+    /// </summary>
+    public const string RoomMembershipUsers = "roommembership_user";
+
+    /// <summary>
+    /// <c>usermembership_room</c>: each user's rooms by membership, forgotten ones dropped. Key: UTF-8 user id,
+    /// 0xFF, membership, 0xFF, room id. Value: position of the membership event (8, sign-flipped), u64 short event id. Owner: Rooms.
+    /// </summary>
+    public const string UserMembershipRooms = "usermembership_room";
+
+    /// <summary>
+    /// <c>user_membershipchanges</c>: each user's membership changes in stream order, for incremental sync.
+    /// Key: UTF-8 user id, 0xFF, position (8, sign-flipped). Value: UTF-8 room id, 0xFF, membership. Owner: Rooms.
+    /// </summary>
+    public const string UserMembershipChanges = "user_membershipchanges";
+
+    /// <summary>
+    /// <c>txnid_eventid</c>: client transaction ids, so that a retried request returns the first one's event.
+    /// Key: UTF-8 user id, device id, room id, endpoint (<c>send</c>, <c>redact</c>), txn id, joined by 0xFF.
+    /// Value: UTF-8 event id. Owner: Rooms.
+    /// </summary>
+    public const string TransactionIds = "txnid_eventid";
+
+    /// <summary>
+    /// <c>shorteventid_txnid</c>: the device and transaction id an event was sent with, for
+    /// <c>unsigned.transaction_id</c> on that device. Key: u64 short event id. Value: UTF-8 device id, 0xFF, txn id. Owner: Rooms.
+    /// </summary>
+    public const string EventTransactions = "shorteventid_txnid";
+
+    /// <summary>
+    /// <c>alias_roomid</c>: local room aliases. Key: UTF-8 alias. Value: UTF-8 room id, 0xFF, UTF-8 user id of
+    /// whoever created the alias. Owner: Rooms.
+    /// </summary>
+    public const string Aliases = "alias_roomid";
+
+    /// <summary><c>roomid_alias</c>: the local aliases of each room. Key: UTF-8 room id, 0xFF, UTF-8 alias. Value: empty. Owner: Rooms.</summary>
+    public const string RoomAliases = "roomid_alias";
+
+    /// <summary>
+    /// <c>publicroomids</c>: rooms published in this server's room directory (createRoom's <c>visibility</c>,
+    /// <c>/directory/list/room</c>). Key: UTF-8 room id. Value: empty. Owner: Rooms.
+    /// </summary>
+    public const string PublishedRooms = "publicroomids";
 }

@@ -10,9 +10,6 @@ namespace Conduit.Net.Tests.Core.StateResolution;
 /// <summary>One event of a scenario, named for the test (<c>PA</c>, <c>MB</c>, ...) rather than by its id.</summary>
 internal sealed record Ev(string Name, string Sender, string Type, string? StateKey, string Content)
 {
-    /// <summary>An <c>origin_server_ts</c> of the scenario's choosing instead of the next tick.</summary>
-    public long? Timestamp { get; init; }
-
     public static Ev State(string name, string sender, string type, string content) => new(name, sender, type, "", content);
 
     public static Ev Member(string name, string sender, string target, string membership) =>
@@ -129,9 +126,6 @@ internal sealed class RoomGraph : IStateResolutionEvents
 
     public void MarkRejected(string name) => rejected.Add(Id(name));
 
-    /// <summary>From now on <see cref="Find"/> does not have the named event, as a server missing it would not.</summary>
-    public void Forget(string name) => byId.Remove(Id(name));
-
     public Dictionary<StateKey, string> Resolve(params IReadOnlyDictionary<StateKey, string>[] stateSets) =>
         StateResolver.Resolve(Version, stateSets, this);
 
@@ -183,7 +177,7 @@ internal sealed class RoomGraph : IStateResolutionEvents
             ["type"] = ev.Type,
             ["sender"] = ev.Sender,
             ["content"] = content,
-            ["origin_server_ts"] = ev.Timestamp ?? timestamp,
+            ["origin_server_ts"] = timestamp,
             ["depth"] = timestamp + 1,
             ["prev_events"] = References(prevNames.Select(Id)),
             ["auth_events"] = References(SelectAuthEvents(ev, content, stateBefore)),

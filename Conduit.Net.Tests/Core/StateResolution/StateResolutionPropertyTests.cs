@@ -77,57 +77,6 @@ public sealed class StateResolutionPropertyTests(RoomVersion version)
     }
 
     [Test]
-    public void Power_events_alike_in_sender_power_and_timestamp_apply_in_event_id_order()
-    {
-        var graph = RoomGraph.Build(
-            version,
-            [
-                Ev.State("JA", Alice, EventTypes.JoinRules, """{"join_rule":"invite"}""") with { Timestamp = 100 },
-                Ev.State("JB", Alice, EventTypes.JoinRules, """{"join_rule":"knock"}""") with { Timestamp = 100 },
-            ],
-            ["END", "JA", "START"],
-            ["END", "JB", "START"]);
-        var lastApplied = string.CompareOrdinal(graph.Id("JA"), graph.Id("JB")) > 0 ? "JA" : "JB";
-
-        Assert.That(graph.ChangesFromStartToEnd(), Is.EqualTo(lastApplied));
-    }
-
-    [Test]
-    public void Other_events_alike_in_mainline_position_and_timestamp_apply_in_event_id_order()
-    {
-        var graph = RoomGraph.Build(
-            version,
-            [
-                Ev.State("TA", Alice, "m.room.topic", """{"topic":"a"}""") with { Timestamp = 100 },
-                Ev.State("TB", Alice, "m.room.topic", """{"topic":"b"}""") with { Timestamp = 100 },
-            ],
-            ["END", "TA", "START"],
-            ["END", "TB", "START"]);
-        var lastApplied = string.CompareOrdinal(graph.Id("TA"), graph.Id("TB")) > 0 ? "TA" : "TB";
-
-        Assert.That(graph.ChangesFromStartToEnd(), Is.EqualTo(lastApplied));
-    }
-
-    [Test]
-    public void A_conflicted_event_the_caller_does_not_have_drops_out_and_an_unconflicted_one_stays()
-    {
-        var graph = RoomGraph.Build(
-            version,
-            [
-                Ev.State("TA", Alice, "m.room.topic", """{"topic":"a"}"""),
-                Ev.State("TB", Alice, "m.room.topic", """{"topic":"b"}"""),
-            ],
-            ["END", "TA", "START"],
-            ["END", "TB", "START"]);
-        graph.Forget("TB");
-        graph.Forget("IJR");
-
-        var resolved = graph.Resolve(graph.StateAfter("TA"), graph.StateAfter("TB"));
-
-        Assert.That(graph.Changes(graph.StateAfter("START"), resolved), Is.EqualTo("TA"));
-    }
-
-    [Test]
     public void Without_conflicts_the_state_is_returned_as_is()
     {
         var graph = RoomGraph.Build(version, [], ["END", "START"]);

@@ -33,6 +33,12 @@ public sealed record ErrorCode(string Code, int Status)
     public static readonly ErrorCode Exclusive = new("M_EXCLUSIVE", 400);
     public static readonly ErrorCode WeakPassword = new("M_WEAK_PASSWORD", 400);
     public static readonly ErrorCode RoomInUse = new("M_ROOM_IN_USE", 400);
+
+    /// <summary>An alias in <c>m.room.canonical_alias</c> does not point to the room.</summary>
+    public static readonly ErrorCode BadAlias = new("M_BAD_ALIAS", 400);
+
+    /// <summary>A room alias that exists already (<c>PUT /directory/room</c>; createRoom says <see cref="RoomInUse"/>).</summary>
+    public static readonly ErrorCode AliasExists = new("M_UNKNOWN", 409);
     public static readonly ErrorCode InvalidRoomState = new("M_INVALID_ROOM_STATE", 400);
     public static readonly ErrorCode UnsupportedRoomVersion = new("M_UNSUPPORTED_ROOM_VERSION", 400);
     public static readonly ErrorCode IncompatibleRoomVersion = new("M_INCOMPATIBLE_ROOM_VERSION", 400);

@@ -77,6 +77,9 @@ public sealed partial class ProfileService
         return profile;
     }
 
+    /// <summary>The profile of a local user, or null (no profile, or a user of another server): what rooms copy into member events.</summary>
+    public JsonObject? Find(UserId userId) => userId.Server.Value == _serverName ? Read(userId) : null;
+
     /// <summary>One field as <c>{key: value}</c>; <c>M_NOT_FOUND</c> when the user has no such field.</summary>
     public JsonObject GetField(UserId userId, string key)
     {

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Conduit.Net.Services.Rooms;
+
+/// <summary>
+/// The client format of events ("ClientEvent" in the client-server API): the PDU without its
+/// federation fields (hashes, signatures, auth and prev events, depth), with <c>room_id</c> always
+/// set (a room version 12 create event has none in its PDU) and the server's <c>unsigned</c> data.
+/// </summary>
+public static class ClientEvents
+{
+    private static readonly string[] CopiedKeys = ["content", "event_id", "origin_server_ts", "sender", "state_key", "type", "redacts"];
+
+    /// <param name="now">When set, <c>unsigned.age</c> is the milliseconds since the event was sent.</param>
+    /// <param name="transactionId">The txn id to show, for the device that sent the event.</param>
+    public static JsonObject Format(StoredEvent stored, string roomId, long? now = null, string? transactionId = null)
+    {
+        var client = new JsonObject();
+        var root = stored.Root;
+        foreach (var key in CopiedKeys)
+        {
+            if (root.TryGetProperty(key, out var value))
+                client[key] = JsonNode.Parse(value.GetRawText());
+        }
+        client["event_id"] = stored.EventId;
+        client["room_id"] = roomId;
+
+        var unsigned = root.TryGetProperty("unsigned", out var storedUnsigned) && storedUnsigned.ValueKind == JsonValueKind.Object
+            ? JsonNode.Parse(storedUnsigned.GetRawText())!.AsObject()
+            : [];
+        if (now is { } time)
+            unsigned["age"] = Math.Max(0, time - stored.OriginServerTs);
+        if (transactionId is not null)
+            unsigned["transaction_id"] = transactionId;
+        if (unsigned.Count > 0)
+            client["unsigned"] = unsigned;
+        return client;
+    }
+
+    /// <summary>
+    /// The stripped state form (<c>type</c>, <c>state_key</c>, <c>sender</c>, <c>content</c>) used for
+    /// invite and knock room state.
+    /// </summary>
+    public static JsonObject Stripped(StoredEvent stored) => new()
+    {
+        ["type"] = stored.Type,
+        ["state_key"] = stored.StateKey,
+        ["sender"] = stored.Sender,
+        ["content"] = stored.ContentObject(),
+    };
+}

@@ -1,0 +1,211 @@
+using System.Text.Json.Nodes;
+using Conduit.Net.Core.Auth;
+using Conduit.Net.Core.Errors;
+using Conduit.Net.Core.Events;
+using Conduit.Net.Core.Identifiers;
+using Conduit.Net.Core.RoomVersions;
+
+namespace Conduit.Net.Services.Rooms;
+
+/// <summary>A local event to append: what the client (or the service on its behalf) decides.</summary>
+public sealed record EventDraft(string Type, string? StateKey, string Sender, JsonObject Content)
+{
+    /// <summary>For <c>m.room.redaction</c>: the event redacted.</summary>
+    public string? Redacts { get; init; }
+
+    /// <summary>The client transaction that sent it, recorded with the event.</summary>
+    public ClientTransaction? Transaction { get; init; }
+}
+
+/// <summary>
+/// An append session: holds the room's lock (for an existing room) and one <see cref="RoomWrite"/>.
+/// Each <see cref="Append"/> builds, hashes and signs the event, authorizes it against the current
+/// state (as left by the events before it in this session) and writes it into the batch;
+/// <see cref="CommitAsync"/> makes them all durable at once; <see cref="Dispose"/> releases the lock.
+/// Nothing here awaits: the batch is built synchronously and committed before the lock is released.
+/// </summary>
+public sealed class RoomAppend : IDisposable
+{
+    private readonly RoomEvents _events;
+    private readonly SemaphoreSlim? _gate;
+    private readonly RoomVersion _version;
+    private readonly RoomId? _newRoomId;
+    private readonly List<StoredEvent> _appended = [];
+    private bool _released;
+
+    internal RoomAppend(RoomEvents events, RoomSnapshot room, SemaphoreSlim gate)
+    {
+        _events = events;
+        _gate = gate;
+        _version = room.Version;
+        Room = room;
+    }
+
+    internal RoomAppend(RoomEvents events, RoomVersion version, RoomId? roomId)
+    {
+        _events = events;
+        _version = version;
+        _newRoomId = roomId;
+    }
+
+    public RoomWrite Write { get; } = new();
+
+    /// <summary>The room as of the last event appended in this session; null before a new room's create event.</summary>
+    public RoomSnapshot? Room { get; private set; }
+
+    public RoomVersion Version => _version;
+
+    /// <summary>The events appended so far, in order.</summary>
+    public IReadOnlyList<StoredEvent> Appended => _appended;
+
+    /// <summary>The state as of the last event appended in this session, for the auth rules and the service's checks.</summary>
+    public IStateLookup State => Room is null ? StateLookup.Empty : _events.Lookup(Room, Write);
+
+    /// <summary>The event at <c>(type, state_key)</c> in the state as of the last event appended.</summary>
+    public StoredEvent? StateEvent(string type, string stateKey) =>
+        Room is null ? null : _events.StateEvent(Room, type, stateKey, Write);
+
+    /// <summary>
+    /// Builds, signs and authorizes the event against the current state, then writes it.
+    /// 403 <c>M_FORBIDDEN</c> with the auth rules' reason when they refuse it.
+    /// </summary>
+    public StoredEvent Append(EventDraft draft)
+    {
+        var room = Room;
+        var isCreate = draft.Type == EventTypes.Create && draft.StateKey == "";
+        if (room is null != isCreate)
+            throw new InvalidOperationException(room is null ? "A new room starts with its m.room.create event." : "The room already has its m.room.create event.");
+
+        var state = State;
+        if (!UserId.TryParse(draft.Sender, out var sender))
+            throw new ArgumentException($"\"{draft.Sender}\" is not a user id.", nameof(draft));
+        var authEvents = AuthEventsSelection.Select(draft.Type, draft.StateKey, sender, draft.Content, _version, state);
+        var prevEvents = room is null
+            ? []
+            : room.Extremities.Select(id => _events.ToPdu(_events.Timeline.Get(id, Write)!, _version, Write)).ToList();
+        RoomId? roomId = room is null ? _newRoomId : RoomId.Parse(room.RoomId);
+        EventId? redacts = draft.Redacts is null ? null : EventId.Parse(draft.Redacts);
+
+        Pdu pdu;
+        try
+        {
+            pdu = PduBuilder.Build(
+                _version,
+                new PduTemplate
+                {
+                    Type = draft.Type,
+                    StateKey = draft.StateKey,
+                    Sender = sender,
+                    Content = draft.Content,
+                    RoomId = roomId,
+                    Redacts = redacts,
+                    OriginServerTs = _events.Time.GetUtcNow().ToUnixTimeMilliseconds(),
+                },
+                prevEvents,
+                authEvents,
+                _events.Origin,
+                _events.Keys.SigningKey);
+        }
+        catch (PduFormatException e)
+        {
+            throw e.Problem == PduFormatProblem.TooLarge
+                ? MatrixException.TooLarge(e.Message)
+                : MatrixException.BadJson(e.Message);
+        }
+
+        EventAuth.Check(pdu, state).EnsureAllowed();
+        return Store(pdu, draft, state);
+    }
+
+    /// <summary>
+    /// Commits every event of the session and waits until it is durable, then publishes the room's
+    /// new snapshot. The lock stays held meanwhile: the next event of the room builds on this one.
+    /// </summary>
+    public Task CommitAsync()
+    {
+        if (Room is { } room)
+            _events.Publish(room, Write);
+        return Write.CommitAsync(_events.Store);
+    }
+
+    /// <summary>Abandons whatever was not committed and releases the room's lock.</summary>
+    public void Dispose()
+    {
+        Write.Dispose();
+        if (_gate is not null && !_released)
+        {
+            _released = true;
+            _gate.Release();
+        }
+    }
+
+    private StoredEvent Store(Pdu pdu, EventDraft draft, IStateLookup state)
+    {
+        var write = Write;
+        var room = Room ?? StartRoom(pdu);
+        var shortEventId = _events.Ids.CreateLocalEvent(pdu.EventId.Value, write);
+        var position = (long)_events.Store.NextCount(write.Batch);
+        _events.Snapshots.SetStateBefore(shortEventId, room.StateHash, write);
+
+        var unsigned = new JsonObject();
+        var stateHash = room.StateHash;
+        var stateSet = room.State;
+        if (pdu.StateKey is { } stateKey)
+        {
+            var key = _events.Ids.GetOrCreateStateKey(pdu.Type, stateKey, write);
+            stateSet = room.State.With(new StateEntry(key, shortEventId), out var replaced);
+            StoredEvent? previous = replaced is { } entry ? _events.Timeline.Get(entry.Event, write) : null;
+            if (previous is not null)
+            {
+                unsigned["replaces_state"] = previous.EventId;
+                unsigned["prev_content"] = previous.ContentObject();
+                unsigned["prev_sender"] = previous.Sender;
+            }
+            stateHash = _events.Snapshots.Save(stateSet, room.StateHash, room.State, write);
+            _events.Snapshots.SetCurrent(room.ShortRoomId, stateHash, write);
+            if (pdu.Type == EventTypes.Member && Membership.Read(pdu.Content) is { } membership)
+                _events.Members.Record(room.ShortRoomId, room.RoomId, stateKey, previous?.Membership, membership, position, shortEventId, write);
+        }
+
+        var json = (JsonObject)pdu.Json.DeepClone();
+        if (unsigned.Count > 0)
+            json["unsigned"] = unsigned;
+        var stored = _events.Timeline.Append(room.ShortRoomId, position, shortEventId, pdu.EventId.Value, RoomEvents.Serialize(json), write);
+        _events.PublishPdu(shortEventId, pdu, write);
+        _events.WriteExtremities(room.ShortRoomId, [shortEventId], write);
+        if (draft.Transaction is { } txn)
+            _events.Transactions.Record(txn, shortEventId, pdu.EventId.Value, write);
+        if (pdu.Type == EventTypes.Redaction && pdu.Redacts is not null)
+            ApplyRedaction(room, pdu, stored, state);
+
+        Room = room with { StateHash = stateHash, State = stateSet, Extremities = [shortEventId], LastPosition = position };
+        _appended.Add(stored);
+        return stored;
+    }
+
+    private RoomSnapshot StartRoom(Pdu create)
+    {
+        var roomId = create.RoomId.Value;
+        var shortRoomId = _events.Ids.GetOrCreateRoom(roomId, Write);
+        _events.WriteRoomVersion(shortRoomId, _version, Write);
+        return new RoomSnapshot(roomId, shortRoomId, _version, 0, StateSet.Empty, [], 0);
+    }
+
+    /// <summary>
+    /// Replaces the target's stored form with its redaction (the room version's algorithm), with the
+    /// redaction event in <c>unsigned.redacted_because</c>. Whether the sender may redact it was
+    /// decided before the event was built; a target in another room or unknown here stays as it is.
+    /// </summary>
+    private void ApplyRedaction(RoomSnapshot room, Pdu redactionPdu, StoredEvent redaction, IStateLookup state)
+    {
+        if (_events.Ids.FindEvent(redactionPdu.Redacts!.Value, Write) is not { } shortTarget
+            || _events.Timeline.Get(shortTarget, Write) is not { } original
+            || original.ShortRoomId != room.ShortRoomId
+            || !RedactionAuth.MayApply(redactionPdu, _events.ToPdu(original, _version, Write), PowerLevels.Of(state, _version)))
+            return;
+        var redacted = Redaction.Redact(original.ToJsonObject(), _version);
+        redacted["unsigned"] = new JsonObject { ["redacted_because"] = ClientEvents.Format(redaction, room.RoomId) };
+        _events.Timeline.Replace(original, RoomEvents.Serialize(redacted), Write);
+        _events.ForgetPdu(shortTarget, Write);
+    }
+}

@@ -1,0 +1,88 @@
+using Conduit.Net.Storage;
+
+namespace Conduit.Net.Services.Rooms;
+
+/// <summary>
+/// Every room's events in order: <c>pduid_pdu</c> keyed by short room id and position, so that a
+/// room's timeline is one contiguous key range read forwards or backwards, and
+/// <c>shorteventid_pduid</c> to find an event by id. Recently used events are cached.
+/// </summary>
+public sealed class Timeline
+{
+    private readonly KvTree _pdus;
+    private readonly KvTree _eventPdu;
+    private readonly LruCache<ulong, StoredEvent> _cache = new(20_000);
+
+    public Timeline(KvStore store)
+    {
+        _pdus = store.Tree(Trees.Pdus);
+        _eventPdu = store.Tree(Trees.EventToPdu);
+    }
+
+    /// <summary>Writes a new event at <paramref name="position"/> of its room.</summary>
+    public StoredEvent Append(ulong shortRoomId, long position, ulong shortEventId, string eventId, byte[] json, RoomWrite write)
+    {
+        var stored = StoredEvent.Create(shortRoomId, position, shortEventId, eventId, json);
+        var key = TimelinePosition.PduKey(shortRoomId, position);
+        write.Batch.Put(_pdus, key, StoredEvent.Encode(shortEventId, eventId, json));
+        write.Batch.Put(_eventPdu, KeyCodec.U64(shortEventId), key);
+        Publish(stored, write);
+        return stored;
+    }
+
+    /// <summary>Replaces the stored JSON of an event in place (a redaction), keeping its position.</summary>
+    public StoredEvent Replace(StoredEvent existing, byte[] json, RoomWrite write)
+    {
+        var stored = StoredEvent.Create(existing.ShortRoomId, existing.Position, existing.ShortEventId, existing.EventId, json);
+        write.Batch.Put(_pdus, TimelinePosition.PduKey(existing.ShortRoomId, existing.Position), StoredEvent.Encode(existing.ShortEventId, existing.EventId, json));
+        Publish(stored, write);
+        return stored;
+    }
+
+    /// <summary>The event with this short id, or null when it is not in any timeline.</summary>
+    public StoredEvent? Get(ulong shortEventId, RoomWrite? write = null)
+    {
+        if (write is not null && write.Overlay<ulong, StoredEvent>(this).TryGetValue(shortEventId, out var pending))
+            return pending;
+        if (_cache.TryGet(shortEventId, out var cached))
+            return cached;
+        if (_eventPdu.Get(KeyCodec.U64(shortEventId)) is not { } key || _pdus.Get(key) is not { } value)
+            return null;
+        var stored = StoredEvent.Decode(KeyCodec.ReadU64(key), TimelinePosition.Read(key.AsSpan(8)), value);
+        _cache.Set(shortEventId, stored);
+        return stored;
+    }
+
+    /// <summary>
+    /// The room's events with <paramref name="after"/> &lt; position &lt;= <paramref name="upTo"/>
+    /// (null: unbounded), oldest first, or newest first when <paramref name="newestFirst"/>.
+    /// Lazy: stop enumerating to stop reading.
+    /// </summary>
+    public IEnumerable<StoredEvent> Range(ulong shortRoomId, long? after, long? upTo, bool newestFirst)
+    {
+        var from = TimelinePosition.PduKey(shortRoomId, after is { } a ? a + 1 : long.MinValue);
+        byte[]? to = upTo is { } u && u < long.MaxValue
+            ? TimelinePosition.PduKey(shortRoomId, u + 1)
+            : shortRoomId < ulong.MaxValue ? TimelinePosition.PduKey(shortRoomId + 1, long.MinValue) : null;
+        foreach (var (key, value) in _pdus.ScanRange(from, to, newestFirst))
+        {
+            var position = TimelinePosition.Read(key.AsSpan(8));
+            var shortEventId = KeyCodec.ReadU64(value);
+            if (_cache.TryGet(shortEventId, out var cached) && cached.Position == position)
+            {
+                yield return cached;
+                continue;
+            }
+            yield return StoredEvent.Decode(shortRoomId, position, value);
+        }
+    }
+
+    /// <summary>The room's newest event, or null for a room without events.</summary>
+    public StoredEvent? Latest(ulong shortRoomId) => Range(shortRoomId, null, null, newestFirst: true).FirstOrDefault();
+
+    private void Publish(StoredEvent stored, RoomWrite write)
+    {
+        write.Overlay<ulong, StoredEvent>(this)[stored.ShortEventId] = stored;
+        write.AfterCommit(() => _cache.Set(stored.ShortEventId, stored));
+    }
+}
