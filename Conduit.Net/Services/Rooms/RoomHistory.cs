@@ -146,12 +146,16 @@ public sealed class RoomHistory
         if (first is null || lastEvent is null)
             throw MatrixException.NotFound("The room has no events.");
 
-        long low = first.Position, high = lastEvent.Position;
+        // The first position whose event is at or after the timestamp (or one past the last event):
+        // every iteration shrinks [low, high), skipping the gaps between the sparse positions.
+        long low = first.Position, high = lastEvent.Position + 1;
         while (low < high)
         {
             var middle = low + ((high - low) / 2);
-            var probe = timeline.Range(room.ShortRoomId, middle - 1, high, newestFirst: false).First();
-            if (probe.OriginServerTs < timestamp)
+            var probe = timeline.Range(room.ShortRoomId, middle - 1, high - 1, newestFirst: false).FirstOrDefault();
+            if (probe is null)
+                high = middle;
+            else if (probe.OriginServerTs < timestamp)
                 low = probe.Position + 1;
             else
                 high = probe.Position;
