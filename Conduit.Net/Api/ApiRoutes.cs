@@ -28,5 +28,8 @@ public static class ApiRoutes
         routes.MapRoomMembership();
         routes.MapRoomMessages();
         routes.MapRoomDirectoryAliases();
+        routes.MapReceipts();
+        routes.MapTyping();
+        routes.MapPresence();
     }
 }

@@ -3,8 +3,11 @@ using Conduit.Net.Api;
 using Conduit.Net.Api.Http;
 using Conduit.Net.Config;
 using Conduit.Net.Services.AccountData;
+using Conduit.Net.Services.Ephemeral;
 using Conduit.Net.Services.Filters;
+using Conduit.Net.Services.Presence;
 using Conduit.Net.Services.Profiles;
+using Conduit.Net.Services.Receipts;
 using Conduit.Net.Services.Rooms;
 using Conduit.Net.Services.ServerKeys;
 using Conduit.Net.Services.Users;
@@ -91,6 +94,10 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<RoomService>();
         builder.Services.AddSingleton<MembershipService>();
         builder.Services.AddSingleton<RoomHistory>();
+        builder.Services.AddSingleton<RoomAccess>();
+        builder.Services.AddSingleton<ReceiptService>();
+        builder.Services.AddSingleton<TypingService>();
+        builder.Services.AddSingleton<PresenceService>();
         builder.Services.AddRouting();
 
         var app = builder.Build();
@@ -110,6 +117,10 @@ public sealed class ConduitHost : IAsyncDisposable
 
             // The signing key exists (generated on first start) before the first request can ask for it.
             app.Services.GetRequiredService<ServerKeyService>();
+
+            // Typing marks its start position and presence resumes its timeouts before any sync.
+            app.Services.GetRequiredService<TypingService>();
+            app.Services.GetRequiredService<PresenceService>();
             await app.StartAsync(cancellationToken);
         }
         catch

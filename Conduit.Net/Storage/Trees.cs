@@ -197,4 +197,29 @@ public static class Trees
     /// <c>/directory/list/room</c>). Key: UTF-8 room id. Value: empty. Owner: Rooms.
     /// </summary>
     public const string PublishedRooms = "publicroomids";
+    /// <c>receipts</c>: the latest read receipt per room, user, receipt type (<c>m.read</c>,
+    /// <c>m.read.private</c>) and thread. Key: room id, 0xFF, user id, 0xFF, receipt type, 0xFF, thread
+    /// id (empty when unthreaded). Value: u64 position of the write, i64 timeline position of the event,
+    /// i64 timestamp (ms), UTF-8 event id. Owner: Receipts.
+    /// </summary>
+    public const string Receipts = "receipts";
+
+    /// <summary>
+    /// <c>receipt_changes</c>: each room's receipts by position of their latest write, for sync; a write
+    /// removes the entry of the receipt it replaces. Key: room id, 0xFF, u64 position. Value: user id,
+    /// 0xFF, receipt type, 0xFF, thread id. Owner: Receipts.
+    /// </summary>
+    public const string ReceiptChanges = "receipt_changes";
+
+    /// <summary>
+    /// <c>presence</c>: the last published presence of each user. Key: UTF-8 user id. Value: json
+    /// <c>{presence, status_msg, last_active_ts, currently_active, position}</c>. Owner: Presence.
+    /// </summary>
+    public const string Presence = "presence";
+
+    /// <summary>
+    /// <c>presence_changes</c>: users by position of their latest presence change, for sync; a change
+    /// removes the user's previous entry. Key: u64 position. Value: UTF-8 user id. Owner: Presence.
+    /// </summary>
+    public const string PresenceChanges = "presence_changes";
 }

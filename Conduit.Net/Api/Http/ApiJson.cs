@@ -40,4 +40,7 @@ namespace Conduit.Net.Api.Http;
 [JsonSerializable(typeof(SharedSecretRegisterRequest))]
 [JsonSerializable(typeof(SharedSecretRegisterResponse))]
 [JsonSerializable(typeof(FilterCreatedResponse))]
+[JsonSerializable(typeof(ReadMarkersRequest))]
+[JsonSerializable(typeof(TypingRequest))]
+[JsonSerializable(typeof(PresenceRequest))]
 internal sealed partial class ApiJson : JsonSerializerContext;

@@ -6,6 +6,7 @@ using Conduit.Net.Core.Errors;
 using Conduit.Net.Core.Events;
 using Conduit.Net.Core.Identifiers;
 using Conduit.Net.Core.RoomVersions;
+using Conduit.Net.Services.Presence;
 using Conduit.Net.Services.Profiles;
 using Microsoft.Extensions.Logging;
 using EventId = Conduit.Net.Core.Identifiers.EventId;
@@ -30,6 +31,7 @@ public sealed partial class RoomService
     private readonly RoomDirectory _directory;
     private readonly HistoryVisibility _visibility;
     private readonly ProfileService _profiles;
+    private readonly PresenceService _presence;
     private readonly ServerConfig _config;
     private readonly ILogger<RoomService> _logger;
 
@@ -39,6 +41,7 @@ public sealed partial class RoomService
         RoomDirectory directory,
         HistoryVisibility visibility,
         ProfileService profiles,
+        PresenceService presence,
         ServerConfig config,
         ILogger<RoomService> logger)
     {
@@ -47,6 +50,7 @@ public sealed partial class RoomService
         _directory = directory;
         _visibility = visibility;
         _profiles = profiles;
+        _presence = presence;
         _config = config;
         _logger = logger;
     }
@@ -180,6 +184,9 @@ public sealed partial class RoomService
         }
         var stored = append.Append(new EventDraft(type, null, userId, content) { Redacts = redacts, Transaction = txn });
         await append.CommitAsync();
+
+        // Sending is the spec's example of the activity that keeps a user online (and wakes an idle one).
+        _presence.MarkActive(userId);
         return stored.EventId;
     }
 
