@@ -31,5 +31,6 @@ public static class ApiRoutes
         routes.MapReceipts();
         routes.MapTyping();
         routes.MapPresence();
+        routes.MapRoomUpgrade();
     }
 }

@@ -98,6 +98,7 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<ReceiptService>();
         builder.Services.AddSingleton<TypingService>();
         builder.Services.AddSingleton<PresenceService>();
+        builder.Services.AddSingleton<RoomUpgrades>();
         builder.Services.AddRouting();
 
         var app = builder.Build();
