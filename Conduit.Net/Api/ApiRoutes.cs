@@ -32,5 +32,7 @@ public static class ApiRoutes
         routes.MapTyping();
         routes.MapPresence();
         routes.MapRoomUpgrade();
+        routes.MapRelations();
+        routes.MapThreads();
     }
 }

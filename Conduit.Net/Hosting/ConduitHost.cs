@@ -8,6 +8,7 @@ using Conduit.Net.Services.Filters;
 using Conduit.Net.Services.Presence;
 using Conduit.Net.Services.Profiles;
 using Conduit.Net.Services.Receipts;
+using Conduit.Net.Services.Relations;
 using Conduit.Net.Services.Rooms;
 using Conduit.Net.Services.ServerKeys;
 using Conduit.Net.Services.Users;
@@ -87,6 +88,10 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<FilterService>();
         builder.Services.AddSingleton<AccountDataService>();
         builder.Services.AddSingleton<TagService>();
+        builder.Services.AddSingleton<RelationIndex>();
+        builder.Services.AddSingleton<IRoomEventIndex>(sp => sp.GetRequiredService<RelationIndex>());
+        builder.Services.AddSingleton<IBundledAggregations, BundledAggregations>();
+        builder.Services.AddSingleton<RelationService>();
         builder.Services.AddSingleton<RoomEvents>();
         builder.Services.AddSingleton<RoomAliases>();
         builder.Services.AddSingleton<RoomDirectory>();

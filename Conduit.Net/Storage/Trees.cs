@@ -222,4 +222,46 @@ public static class Trees
     /// removes the user's previous entry. Key: u64 position. Value: UTF-8 user id. Owner: Presence.
     /// </summary>
     public const string PresenceChanges = "presence_changes";
+
+    /// <summary>
+    /// <c>relations_parent</c>: each event's relation children (events whose <c>content.m.relates_to</c>
+    /// names it, with a <c>rel_type</c>) in timeline order. Key: u64 short room id of the child, UTF-8
+    /// parent event id, 0xFF, the child's position (8, sign-flipped). Value: u64 child short event id,
+    /// UTF-8 rel_type, 0xFF, UTF-8 child event type. Owner: Relations.
+    /// </summary>
+    public const string RelationsByParent = "relations_parent";
+
+    /// <summary>
+    /// <c>relations_parent_reltype</c>: <see cref="RelationsByParent"/> per relation type. Key: u64 short room
+    /// id, UTF-8 parent event id, 0xFF, UTF-8 rel_type, 0xFF, position (8, sign-flipped). Value: u64 child
+    /// short event id, UTF-8 child event type. Owner: Relations.
+    /// </summary>
+    public const string RelationsByType = "relations_parent_reltype";
+
+    /// <summary>
+    /// <c>relation_aggregates</c>: per parent, what its bundled children add up to; absent when nothing.
+    /// Key: u64 short room id, UTF-8 parent event id. Value: four i64 big-endian: m.thread count, position
+    /// of the newest thread reply, m.replace count, m.reference count. Owner: Relations.
+    /// </summary>
+    public const string RelationAggregates = "relation_aggregates";
+
+    /// <summary>
+    /// <c>thread_participants</c>: who replied in each thread, for <c>current_user_participated</c> and
+    /// <c>/threads?include=participated</c>. Key: u64 short room id, UTF-8 root event id, 0xFF, UTF-8 user id.
+    /// Value: u64 count of their thread replies that are not redacted. Owner: Relations.
+    /// </summary>
+    public const string ThreadParticipants = "thread_participants";
+
+    /// <summary>
+    /// <c>threads_by_activity</c>: each room's thread roots ordered by their newest reply. Key: u64 short
+    /// room id, position of the newest reply (8, sign-flipped). Value: UTF-8 root event id. Owner: Relations.
+    /// </summary>
+    public const string ThreadsByActivity = "threads_by_activity";
+
+    /// <summary>
+    /// <c>annotation_keys</c>: each sender's live annotations, so that a second identical one is refused.
+    /// Key: u64 short room id, UTF-8 parent event id, 0xFF, SHA-256 of (sender, 0xFF, event type, 0xFF,
+    /// annotation key). Value: u64 short event id of the annotation. Owner: Relations.
+    /// </summary>
+    public const string AnnotationKeys = "annotation_keys";
 }

@@ -38,6 +38,14 @@ public static class ClientEvents
         return client;
     }
 
+    /// <summary>Sets <c>unsigned.m.relations</c> (the bundled aggregations) on a client event.</summary>
+    public static void AddRelations(JsonObject client, JsonObject relations)
+    {
+        if (client["unsigned"] is not JsonObject unsigned)
+            client["unsigned"] = unsigned = [];
+        unsigned["m.relations"] = relations;
+    }
+
     /// <summary>
     /// The stripped state form (<c>type</c>, <c>state_key</c>, <c>sender</c>, <c>content</c>) used for
     /// invite and knock room state.

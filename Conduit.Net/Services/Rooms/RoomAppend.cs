@@ -65,6 +65,15 @@ public sealed class RoomAppend : IDisposable
     public StoredEvent? StateEvent(string type, string stateKey) =>
         Room is null ? null : _events.StateEvent(Room, type, stateKey, Write);
 
+    /// <summary>The event with this id when it is in this room, as of the events appended in this session.</summary>
+    public StoredEvent? FindEvent(string eventId) =>
+        Room is { } room
+        && _events.Ids.FindEvent(eventId, Write) is { } shortEventId
+        && _events.Timeline.Get(shortEventId, Write) is { } stored
+        && stored.ShortRoomId == room.ShortRoomId
+            ? stored
+            : null;
+
     /// <summary>
     /// Builds, signs and authorizes the event against the current state, then writes it.
     /// 403 <c>M_FORBIDDEN</c> with the auth rules' reason when they refuse it.
@@ -114,6 +123,8 @@ public sealed class RoomAppend : IDisposable
         }
 
         EventAuth.Check(pdu, state).EnsureAllowed();
+        foreach (var index in _events.Indexes)
+            index.CheckLocal(draft, this);
         return Store(pdu, draft, state);
     }
 
@@ -180,6 +191,8 @@ public sealed class RoomAppend : IDisposable
 
         Room = room with { StateHash = stateHash, State = stateSet, Extremities = [shortEventId], LastPosition = position };
         _appended.Add(stored);
+        foreach (var index in _events.Indexes)
+            index.Appended(stored, this);
         return stored;
     }
 
@@ -207,5 +220,7 @@ public sealed class RoomAppend : IDisposable
         redacted["unsigned"] = new JsonObject { ["redacted_because"] = ClientEvents.Format(redaction, room.RoomId) };
         _events.Timeline.Replace(original, RoomEvents.Serialize(redacted), Write);
         _events.ForgetPdu(shortTarget, Write);
+        foreach (var index in _events.Indexes)
+            index.Redacted(original, this);
     }
 }

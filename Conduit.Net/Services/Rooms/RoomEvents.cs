@@ -34,8 +34,9 @@ public sealed class RoomEvents
     private readonly LruCache<string, RoomSnapshot> _rooms = new(200_000, r => r.State.Count + 1);
     private readonly LruCache<ulong, Pdu> _pdus = new(20_000);
 
-    public RoomEvents(KvStore store, ServerConfig config, ServerKeyService keys, TimeProvider time)
+    public RoomEvents(KvStore store, ServerConfig config, ServerKeyService keys, TimeProvider time, IEnumerable<IRoomEventIndex> indexes)
     {
+        Indexes = [.. indexes];
         _store = store;
         _versions = store.Tree(Trees.RoomVersions);
         _extremities = store.Tree(Trees.RoomExtremities);
@@ -62,6 +63,9 @@ public sealed class RoomEvents
     public Transactions Transactions { get; }
 
     public KvStore Store => _store;
+
+    /// <summary>The other services' indexes that the append path writes with every event.</summary>
+    public IReadOnlyList<IRoomEventIndex> Indexes { get; }
 
     internal ServerKeyService Keys { get; }
 

@@ -182,7 +182,7 @@ public sealed class RoomHistory
     /// room in any way or when it is world readable; up to their leave or ban event after leaving;
     /// 403 after forgetting it or when never in it.
     /// </summary>
-    private (RoomSnapshot Room, long? ReadUpTo) Access(string userId, string roomId)
+    internal (RoomSnapshot Room, long? ReadUpTo) Access(string userId, string roomId)
     {
         var room = _events.Find(roomId) ?? throw RoomService.NotInRoom();
         var record = _events.Members.Get(room.ShortRoomId, userId);

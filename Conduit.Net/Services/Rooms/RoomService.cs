@@ -32,6 +32,7 @@ public sealed partial class RoomService
     private readonly HistoryVisibility _visibility;
     private readonly ProfileService _profiles;
     private readonly PresenceService _presence;
+    private readonly IBundledAggregations _bundles;
     private readonly ServerConfig _config;
     private readonly ILogger<RoomService> _logger;
 
@@ -42,6 +43,7 @@ public sealed partial class RoomService
         HistoryVisibility visibility,
         ProfileService profiles,
         PresenceService presence,
+        IBundledAggregations bundles,
         ServerConfig config,
         ILogger<RoomService> logger)
     {
@@ -51,6 +53,7 @@ public sealed partial class RoomService
         _visibility = visibility;
         _profiles = profiles;
         _presence = presence;
+        _bundles = bundles;
         _config = config;
         _logger = logger;
     }
@@ -261,15 +264,19 @@ public sealed partial class RoomService
     }
 
     /// <summary>
-    /// The client form of an event for <paramref name="userId"/>: with <c>unsigned.age</c>, and the
-    /// transaction id when <paramref name="deviceId"/> sent it.
+    /// The client form of an event for <paramref name="userId"/>: with <c>unsigned.age</c>, the
+    /// transaction id when <paramref name="deviceId"/> sent it, and the bundled aggregations of its
+    /// children (<c>unsigned.m.relations</c>).
     /// </summary>
     public JsonObject Format(StoredEvent stored, RoomSnapshot room, string userId, string? deviceId)
     {
         string? transactionId = null;
         if (deviceId is not null && stored.Sender == userId && _events.Transactions.Of(stored.ShortEventId) is { } txn && txn.DeviceId == deviceId)
             transactionId = txn.TxnId;
-        return ClientEvents.Format(stored, room.RoomId, _events.Time.GetUtcNow().ToUnixTimeMilliseconds(), transactionId);
+        var client = ClientEvents.Format(stored, room.RoomId, _events.Time.GetUtcNow().ToUnixTimeMilliseconds(), transactionId);
+        if (_bundles.Bundle(stored, room, userId) is { } relations)
+            ClientEvents.AddRelations(client, relations);
+        return client;
     }
 
     /// <summary>
