@@ -7,7 +7,8 @@
 #   test     the whole test suite (the README's `dotnet test`); extra arguments go to dotnet test
 #   publish  self-contained single-file conduit-net for linux-x64 and linux-arm64 into artifacts/<rid>/,
 #            then starts the linux-x64 binary and checks that it answers /_matrix/client/versions
-#   bench    the benchmarks (fails until a benchmark project exists)
+#   bench    publishes conduit-net for this machine's RID, then runs Conduit.Net.Bench against that binary;
+#            extra arguments go to the benchmark (--quick, --only NAME, --out PATH, --durability fast)
 
 [CmdletBinding()]
 param(
@@ -27,7 +28,7 @@ Set-StrictMode -Version Latest
 $Root = $PSScriptRoot
 $Solution = Join-Path $Root 'Conduit.Net.slnx'
 $ServerProject = Join-Path $Root 'Conduit.Net/Conduit.Net.csproj'
-$BenchProject = Join-Path $Root 'Conduit.Net.Benchmarks/Conduit.Net.Benchmarks.csproj'
+$BenchProject = Join-Path $Root 'Conduit.Net.Bench/Conduit.Net.Bench.csproj'
 $Rids = @('linux-x64', 'linux-arm64')
 
 function Invoke-Build {
@@ -76,15 +77,19 @@ function Test-PublishedBinary([string] $Binary) {
     }
 }
 
+# Publishes the single self-contained binary for one RID into artifacts/<rid>/ and returns its path.
+function Publish-Server([string] $Rid) {
+    $out = Join-Path $Root "artifacts/$Rid"
+    if (Test-Path $out) { Remove-Item -Recurse -Force $out }
+    dotnet publish $ServerProject --configuration Release --runtime $Rid --output $out | Out-Host
+    $binary = Join-Path $out 'conduit-net'
+    if (-not (Test-Path $binary)) { throw "publish for $Rid produced no $binary" }
+    Write-Host ("{0}: {1:N1} MB" -f $binary, ((Get-Item $binary).Length / 1MB))
+    return $binary
+}
+
 function Invoke-Publish {
-    foreach ($rid in $Rids) {
-        $out = Join-Path $Root "artifacts/$rid"
-        if (Test-Path $out) { Remove-Item -Recurse -Force $out }
-        dotnet publish $ServerProject --configuration Release --runtime $rid --output $out
-        $binary = Join-Path $out 'conduit-net'
-        if (-not (Test-Path $binary)) { throw "publish for $rid produced no $binary" }
-        Write-Host ("{0}: {1:N1} MB" -f $binary, ((Get-Item $binary).Length / 1MB))
-    }
+    foreach ($rid in $Rids) { [void](Publish-Server $rid) }
     if ([System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture -eq 'X64') {
         Test-PublishedBinary (Join-Path $Root 'artifacts/linux-x64/conduit-net')
     }
@@ -93,12 +98,17 @@ function Invoke-Publish {
     }
 }
 
+# The benchmark measures what users run: the published Release binary for this machine, not a dotnet run.
 function Invoke-Bench {
-    if (-not (Test-Path $BenchProject)) {
-        Write-Host "No benchmark project exists yet ($BenchProject)."
-        exit 1
+    $rid = switch ([System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture) {
+        'X64' { 'linux-x64' }
+        'Arm64' { 'linux-arm64' }
+        default { throw "No published RID for a $_ machine." }
     }
-    dotnet run --project $BenchProject --configuration Release -- @Rest
+    $binary = Publish-Server $rid
+    Push-Location $Root
+    try { dotnet run --project $BenchProject --configuration Release -- --server $binary @Rest }
+    finally { Pop-Location }
 }
 
 switch ($Target) {
