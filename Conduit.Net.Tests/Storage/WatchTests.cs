@@ -143,6 +143,35 @@ public sealed class WatchTests
     }
 
     [Test]
+    public void A_batch_s_commit_actions_run_before_its_watchers_wake_and_the_watermark_covers_it()
+    {
+        var watch = _store.WatchPrefix(_tree, [0x01], CancellationToken.None);
+        using var batch = new WriteBatch();
+        var count = _store.NextCount(batch);
+        (bool Woken, ulong Watermark)? seen = null;
+        batch.Put(_tree, [0x01, 0x02], [1]).AfterCommit(() => seen = (watch.IsCompleted, _store.CommittedCount));
+
+        _store.Commit(batch);
+
+        Assert.That(seen, Is.EqualTo((false, count - 1)), "the action saw neither the wake-up nor the watermark past its count");
+        Assert.That(watch.IsCompletedSuccessfully, Is.True);
+        Assert.That(_store.CommittedCount, Is.EqualTo(count));
+    }
+
+    [Test]
+    public void A_batch_that_never_commits_runs_no_commit_actions()
+    {
+        var ran = false;
+        var batch = new WriteBatch();
+        _store.NextCount(batch);
+        batch.Put(_tree, [0x01], [1]).AfterCommit(() => ran = true);
+        batch.Dispose();
+
+        Assert.Throws<InvalidOperationException>(() => _store.Commit(batch));
+        Assert.That(ran, Is.False);
+    }
+
+    [Test]
     public void Disposing_the_store_fails_pending_watches()
     {
         var watch = _store.WatchPrefix(_tree, [0x01], CancellationToken.None);

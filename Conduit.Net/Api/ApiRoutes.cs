@@ -34,5 +34,6 @@ public static class ApiRoutes
         routes.MapRoomUpgrade();
         routes.MapRelations();
         routes.MapThreads();
+        routes.MapSync();
     }
 }

@@ -11,6 +11,7 @@ using Conduit.Net.Services.Receipts;
 using Conduit.Net.Services.Relations;
 using Conduit.Net.Services.Rooms;
 using Conduit.Net.Services.ServerKeys;
+using Conduit.Net.Services.Sync;
 using Conduit.Net.Services.Users;
 using Conduit.Net.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -104,6 +105,11 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<TypingService>();
         builder.Services.AddSingleton<PresenceService>();
         builder.Services.AddSingleton<RoomUpgrades>();
+        builder.Services.AddSingleton<RoomWindows>();
+        builder.Services.AddSingleton<StrippedState>();
+        builder.Services.AddSingleton<RoomsProvider>();
+        builder.Services.AddSingleton<AccountDataProvider>();
+        builder.Services.AddSingleton<SyncService>();
         builder.Services.AddRouting();
 
         var app = builder.Build();

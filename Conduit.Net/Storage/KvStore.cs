@@ -209,7 +209,8 @@ public sealed class KvStore : IDisposable
     /// need (the tree, <see cref="CommittedCount"/>), then await the task. A commit that lands
     /// between the call and the read wakes you even though the read already saw it (a spurious but
     /// harmless wake-up); a commit after the read always wakes you. A commit wakes its watchers once
-    /// it is durable and <see cref="CommittedCount"/> covers its counts. Cancelling the token
+    /// it is durable, its <see cref="WriteBatch.AfterCommit"/> actions have run and
+    /// <see cref="CommittedCount"/> covers its counts. Cancelling the token
     /// removes the watch and cancels the task; disposing the store fails it.
     /// </remarks>
     public Task WatchPrefix(KvTree tree, byte[] prefix, CancellationToken cancellationToken)
@@ -344,13 +345,30 @@ public sealed class KvStore : IDisposable
     }
 
     /// <summary>
-    /// Lets the batch's counts go, moves the watermark, and wakes the watchers of every committed
-    /// batch that the watermark now covers (a batch whose counts are ahead of it waits its turn, so a
+    /// Runs the batch's <see cref="WriteBatch.AfterCommit"/> actions (when it committed), then lets
+    /// its counts go, moves the watermark, and wakes the watchers of every committed batch that the
+    /// watermark now covers (a batch whose counts are ahead of it waits its turn, so a
     /// woken reader always finds the batch within <see cref="CommittedCount"/>).
     /// </summary>
     private void Settle(WriteBatch batch, bool published)
     {
         batch.EndCommit();
+        try
+        {
+            if (published)
+            {
+                foreach (var action in batch.Committed)
+                    action();
+            }
+        }
+        finally
+        {
+            Release(batch, published);
+        }
+    }
+
+    private void Release(WriteBatch batch, bool published)
+    {
         List<WriteBatch>? wake = null;
         lock (_countLock)
         {

@@ -14,6 +14,7 @@ public sealed class WriteBatch : IDisposable
 {
     private readonly List<Operation> _operations = [];
     private readonly List<ulong> _counts = [];
+    private readonly List<Action> _committed = [];
     private State _state;
 
     private enum State
@@ -45,6 +46,9 @@ public sealed class WriteBatch : IDisposable
 
     internal ulong MaxCount => _counts.Count == 0 ? 0 : _counts[^1];
 
+    /// <summary>The actions of <see cref="AfterCommit"/>, in registration order.</summary>
+    internal IReadOnlyList<Action> Committed => _committed;
+
     public WriteBatch Put(KvTree tree, byte[] key, byte[] value)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -54,6 +58,21 @@ public sealed class WriteBatch : IDisposable
     public WriteBatch Remove(KvTree tree, byte[] key) => Add(new Operation(Kind.Remove, tree, key, null));
 
     internal WriteBatch Increment(KvTree tree, byte[] key) => Add(new Operation(Kind.Increment, tree, key, null));
+
+    /// <summary>
+    /// Runs <paramref name="action"/> once the batch has committed, before
+    /// <see cref="KvStore.CommittedCount"/> covers its counts and before its watchers wake, so that
+    /// what it publishes (an in-memory cache of the data written) is there for every reader that
+    /// follows the watermark or a watch. Not run when the commit fails. Keep it short and make it
+    /// not throw: an exception reaches the committer although the batch did commit.
+    /// </summary>
+    public WriteBatch AfterCommit(Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        ThrowIfNotOpen();
+        _committed.Add(action);
+        return this;
+    }
 
     internal void AddCount(KvStore store, ulong count)
     {

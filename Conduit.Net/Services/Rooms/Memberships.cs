@@ -28,6 +28,7 @@ public sealed class Memberships
     public const string Ban = "ban";
     public const string Knock = "knock";
 
+    private readonly KvStore _store;
     private readonly KvTree _roomUser;
     private readonly KvTree _roomMembership;
     private readonly KvTree _userRooms;
@@ -45,6 +46,7 @@ public sealed class Memberships
 
     public Memberships(KvStore store)
     {
+        _store = store;
         _roomUser = store.Tree(Trees.RoomUserMembership);
         _roomMembership = store.Tree(Trees.RoomMembershipUsers);
         _userRooms = store.Tree(Trees.UserMembershipRooms);
@@ -155,6 +157,14 @@ public sealed class Memberships
             yield return new MembershipChange(TimelinePosition.Read(key.AsSpan(prefix.Length)), parts[0], parts[1]);
         }
     }
+
+    /// <summary>
+    /// Completes at the first commit after this call that changes the user's membership anywhere
+    /// (an invite, a join, a kick, a profile change): one-shot, with the store's register-read-await
+    /// contract (<see cref="KvStore.WatchPrefix"/>).
+    /// </summary>
+    public Task WatchUser(string userId, CancellationToken cancellationToken) =>
+        _store.WatchPrefix(_userChanges, KeyCodec.Prefix(userId), cancellationToken);
 
     private static byte[]? KvPrefixEnd(byte[] prefix)
     {

@@ -15,7 +15,6 @@ namespace Conduit.Net.Services.Rooms;
 public sealed class RoomWrite : IDisposable
 {
     private readonly Dictionary<object, object> _overlays = [];
-    private readonly List<Action> _afterCommit = [];
 
     public WriteBatch Batch { get; } = new();
 
@@ -30,24 +29,18 @@ public sealed class RoomWrite : IDisposable
         return created;
     }
 
-    /// <summary>Runs <paramref name="action"/> after a successful commit, in registration order.</summary>
-    public void AfterCommit(Action action) => _afterCommit.Add(action);
+    /// <summary>
+    /// Runs <paramref name="action"/> after a successful commit, in registration order, and before
+    /// the commit's position is visible to readers of the store's watermark (sync): a reader that
+    /// sees the position also sees the caches it publishes.
+    /// </summary>
+    public void AfterCommit(Action action) => Batch.AfterCommit(action);
 
-    /// <summary>Commits the batch (durably, per the store's durability) and then publishes to the caches.</summary>
-    public async Task CommitAsync(KvStore store)
-    {
-        await store.CommitAsync(Batch);
-        foreach (var action in _afterCommit)
-            action();
-    }
+    /// <summary>Commits the batch (durably, per the store's durability), publishing to the caches on the way.</summary>
+    public Task CommitAsync(KvStore store) => store.CommitAsync(Batch);
 
     /// <summary>As <see cref="CommitAsync"/>, holding the thread while the disk syncs.</summary>
-    public void Commit(KvStore store)
-    {
-        store.Commit(Batch);
-        foreach (var action in _afterCommit)
-            action();
-    }
+    public void Commit(KvStore store) => store.Commit(Batch);
 
     /// <summary>Abandons an uncommitted batch, so that the global counts it took stop holding back the committed watermark.</summary>
     public void Dispose() => Batch.Dispose();

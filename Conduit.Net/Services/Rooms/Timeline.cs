@@ -9,12 +9,14 @@ namespace Conduit.Net.Services.Rooms;
 /// </summary>
 public sealed class Timeline
 {
+    private readonly KvStore _store;
     private readonly KvTree _pdus;
     private readonly KvTree _eventPdu;
     private readonly LruCache<ulong, StoredEvent> _cache = new(20_000);
 
     public Timeline(KvStore store)
     {
+        _store = store;
         _pdus = store.Tree(Trees.Pdus);
         _eventPdu = store.Tree(Trees.EventToPdu);
     }
@@ -79,6 +81,13 @@ public sealed class Timeline
 
     /// <summary>The room's newest event, or null for a room without events.</summary>
     public StoredEvent? Latest(ulong shortRoomId) => Range(shortRoomId, null, null, newestFirst: true).FirstOrDefault();
+
+    /// <summary>
+    /// Completes at the first commit after this call that appends or rewrites (redacts) an event of
+    /// the room: one-shot, with the store's register-read-await contract (<see cref="KvStore.WatchPrefix"/>).
+    /// </summary>
+    public Task Watch(ulong shortRoomId, CancellationToken cancellationToken) =>
+        _store.WatchPrefix(_pdus, KeyCodec.U64(shortRoomId), cancellationToken);
 
     private void Publish(StoredEvent stored, RoomWrite write)
     {

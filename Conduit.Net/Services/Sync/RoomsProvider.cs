@@ -1,0 +1,134 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Conduit.Net.Core.Auth;
+using Conduit.Net.Core.Events;
+using Conduit.Net.Services.Rooms;
+
+namespace Conduit.Net.Services.Sync;
+
+/// <summary>
+/// The provider of the rooms stream of <c>/sync</c>: which rooms go into <c>rooms.join</c>, <c>invite</c>,
+/// <c>knock</c> and <c>leave</c>, and for joined and left rooms their timeline, state and summary
+/// (<see cref="RoomWindows"/>). Rooms come from the user's membership index, never from a scan of
+/// every room: an incremental sync looks at a joined room's timeline only when the room's latest
+/// position is past <c>since</c>, and at invites, knocks and leaves only when the user's membership
+/// change log has an entry for the room within the window.
+/// </summary>
+/// <remarks>
+/// The membership index may already hold a change committed after the pass's watermark; for such a
+/// room the membership the window ends with is read from the room's state at the watermark instead.
+/// </remarks>
+public sealed class RoomsProvider : ISyncProvider
+{
+    private readonly RoomEvents _events;
+    private readonly RoomWindows _windows;
+    private readonly StrippedState _stripped;
+
+    public RoomsProvider(RoomEvents events, RoomWindows windows, StrippedState stripped)
+    {
+        _events = events;
+        _windows = windows;
+        _stripped = stripped;
+    }
+
+    /// <summary>Wakes on a membership change of the user (invites, joins, kicks) and on any new event in a room they are joined to.</summary>
+    public void Watch(SyncWatch watch)
+    {
+        watch.Add(_events.Members.WatchUser(watch.UserId, watch.CancellationToken));
+        var joined = _events.Members.RoomsOf(watch.UserId, Membership.Join);
+        watch.JoinedRooms = [.. joined.Select(r => r.RoomId)];
+        foreach (var room in joined)
+        {
+            if (_events.Ids.FindRoom(room.RoomId) is { } shortRoomId)
+                watch.Add(_events.Timeline.Watch(shortRoomId, watch.CancellationToken));
+        }
+    }
+
+    public void Write(SyncPass pass)
+    {
+        var upTo = (long)pass.UpTo;
+        long? since = pass.Since is { } s ? (long)s : null;
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        if (since is { } from)
+        {
+            foreach (var change in _events.Members.ChangesSince(pass.UserId, from))
+            {
+                if (change.Position > upTo)
+                    break;
+                changed.Add(change.RoomId);
+            }
+        }
+
+        foreach (var entry in _events.Members.RoomsOf(pass.UserId))
+        {
+            if (!pass.Filter.Room.IncludesRoom(entry.RoomId) || _events.Find(entry.RoomId) is not { } room)
+                continue;
+            if (MemberEventAt(room, entry, pass.UserId, upTo) is not { Membership: { } membership } member)
+                continue;
+            var inWindow = since is null || changed.Contains(entry.RoomId);
+            switch (membership)
+            {
+                case Membership.Join:
+                    WriteJoined(pass, room, since, upTo, inWindow);
+                    break;
+                case Membership.Invite when inWindow || pass.Request.FullState:
+                    pass.Response.InvitedRoom(room.RoomId, _stripped.Of(member));
+                    break;
+                case Membership.Knock when inWindow || pass.Request.FullState:
+                    pass.Response.KnockedRoom(room.RoomId, _stripped.Of(member));
+                    break;
+                case Membership.Leave or Membership.Ban when since is null ? pass.Filter.Room.IncludeLeave : inWindow:
+                    WriteLeft(pass, room, member, since);
+                    break;
+            }
+        }
+    }
+
+    private void WriteJoined(SyncPass pass, RoomSnapshot room, long? since, long upTo, bool membershipChanged)
+    {
+        pass.JoinedRooms.Add(room.RoomId);
+        var joinedInWindow = since is { } from && membershipChanged && MembershipAt(room, pass.UserId, from) != Membership.Join;
+        var full = since is null || pass.Request.FullState || joinedInWindow;
+        if (!full && room.LastPosition <= since)
+            return;
+        if (full)
+            pass.FullRooms.Add(room.RoomId);
+
+        var view = _windows.Read(pass, room, new RoomWindow(full ? null : since, since, upTo, StateVisible: true, WithSummary: true));
+        if (!full && !view.HasNews)
+            return;
+        view.WriteTo(pass.Response.JoinedRoom(room.RoomId), pass.Response.StateField);
+    }
+
+    /// <summary>
+    /// A room the user left or was banned from: its timeline up to that event. The state is given
+    /// only to a user who was joined until then; someone who rejected an invite or retracted a
+    /// knock never had the room's state and gets none now.
+    /// </summary>
+    private void WriteLeft(SyncPass pass, RoomSnapshot room, StoredEvent leave, long? since)
+    {
+        var wasJoined = PreviousMembership(leave) == Membership.Join;
+        var deltaFrom = since is { } from && !pass.Request.FullState && MembershipAt(room, pass.UserId, from) == Membership.Join ? since : null;
+        if (deltaFrom is null)
+            pass.FullRooms.Add(room.RoomId);
+        var view = _windows.Read(pass, room, new RoomWindow(deltaFrom, since, leave.Position, StateVisible: wasJoined, WithSummary: false));
+        view.WriteTo(pass.Response.LeftRoom(room.RoomId), pass.Response.StateField);
+    }
+
+    /// <summary>The user's member event as of position <paramref name="upTo"/>, or null when they had none.</summary>
+    private StoredEvent? MemberEventAt(RoomSnapshot room, UserRoom entry, string userId, long upTo) =>
+        entry.Position <= upTo
+            ? _events.Timeline.Get(entry.ShortEventId)
+            : RoomWindows.MemberIn(_events, _events.StateAtPosition(room, upTo), userId);
+
+    private string? MembershipAt(RoomSnapshot room, string userId, long position) =>
+        RoomWindows.MemberIn(_events, _events.StateAtPosition(room, position), userId)?.Membership;
+
+    /// <summary>The membership a member event replaced, from the <c>prev_content</c> this server stored with it.</summary>
+    private static string? PreviousMembership(StoredEvent member) =>
+        member.Root.TryGetProperty("unsigned", out var unsigned) && unsigned.ValueKind == JsonValueKind.Object
+        && unsigned.TryGetProperty("prev_content", out var previous) && previous.ValueKind == JsonValueKind.Object
+        && previous.TryGetProperty("membership", out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+}
