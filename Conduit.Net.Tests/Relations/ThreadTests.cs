@@ -150,4 +150,27 @@ public sealed class ThreadTests
         (status, body) = await _server.SendAsync(HttpMethod.Get, RelationsApi.ThreadsPath(privateRoom), accessToken: outsider.AccessToken);
         Assert.That((status, body.ErrCode()), Is.EqualTo((403, "M_FORBIDDEN")));
     }
+
+    [Test]
+    public async Task Bundles_the_thread_list_and_annotation_keys_survive_a_restart()
+    {
+        await using var server = await TestServer.StartAsync();
+        var alice = await server.RegisterAsync("alice");
+        var roomId = await server.CreateRoomAsync(alice);
+        var root = await server.SendTextAsync(alice, roomId, "root");
+        var reply = await server.ReplyInThreadAsync(alice, roomId, root, "reply");
+        var edit = await server.EditAsync(alice, roomId, root, "root, edited");
+        await server.ReactAsync(alice, roomId, root, "👍");
+        var plain = await server.SendTextAsync(alice, roomId, "no children");
+
+        await server.RestartAsync();
+
+        var bundle = (await server.GetEventAsync(alice, roomId, root)).Bundle();
+        Assert.That((string?)bundle?["m.thread"]?["latest_event"]?["event_id"], Is.EqualTo(reply));
+        Assert.That((string?)bundle?["m.replace"]?["event_id"], Is.EqualTo(edit));
+        Assert.That((await server.GetEventAsync(alice, roomId, plain)).Bundle(), Is.Null);
+        Assert.That((await server.GetOkAsync(alice, RelationsApi.ThreadsPath(roomId))).ChunkIds(), Is.EqualTo(new[] { root }));
+        var (status, body) = await server.SendRawAsync(alice, roomId, "m.reaction", RelationsApi.Reaction(root, "👍"));
+        Assert.That((status, body.ErrCode()), Is.EqualTo((400, "M_DUPLICATE_ANNOTATION")));
+    }
 }

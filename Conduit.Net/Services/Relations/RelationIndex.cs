@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Conduit.Net.Core.Errors;
 using Conduit.Net.Services.Rooms;
@@ -41,8 +42,17 @@ public sealed class RelationIndex : IRoomEventIndex
     private readonly KvTree _threads;
     private readonly KvTree _annotations;
 
+    /// <summary>
+    /// Hashes of the parents that may have an aggregate, so that the many events without one are
+    /// bundled without a read. Loaded from the tree on first use; a write adds its parent before it
+    /// commits, and nothing is ever taken out (a false "maybe" costs one read, a false "no" would
+    /// lose a bundle).
+    /// </summary>
+    private readonly Lazy<ConcurrentDictionary<int, byte>> _aggregated;
+
     public RelationIndex(KvStore store)
     {
+        _aggregated = new(LoadAggregated);
         _byParent = store.Tree(Trees.RelationsByParent);
         _byType = store.Tree(Trees.RelationsByType);
         _aggregates = store.Tree(Trees.RelationAggregates);
@@ -136,7 +146,8 @@ public sealed class RelationIndex : IRoomEventIndex
     }
 
     /// <summary>The committed aggregate of a parent's children (all zero when it has none).</summary>
-    public RelationAggregate Aggregate(ulong shortRoomId, string parentId) => AggregateOf(shortRoomId, parentId, null);
+    public RelationAggregate Aggregate(ulong shortRoomId, string parentId) =>
+        _aggregated.Value.ContainsKey(HashCode.Combine(shortRoomId, parentId)) ? AggregateOf(shortRoomId, parentId, null) : default;
 
     /// <summary>
     /// A parent's children with <paramref name="after"/> &lt; position &lt;= <paramref name="upTo"/>
@@ -195,12 +206,21 @@ public sealed class RelationIndex : IRoomEventIndex
             write.Batch.Remove(_aggregates, key);
             return;
         }
+        _aggregated.Value.TryAdd(HashCode.Combine(room, parent), 0);
         var bytes = new byte[AggregateSize];
         BinaryPrimitives.WriteInt64BigEndian(bytes, aggregate.ThreadCount);
         BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(8), aggregate.ThreadLatest);
         BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(16), aggregate.ReplaceCount);
         BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(24), aggregate.ReferenceCount);
         write.Batch.Put(_aggregates, key, bytes);
+    }
+
+    private ConcurrentDictionary<int, byte> LoadAggregated()
+    {
+        var hashes = new ConcurrentDictionary<int, byte>();
+        foreach (var (key, _) in _aggregates.ScanRange(null, null))
+            hashes.TryAdd(HashCode.Combine(KeyCodec.ReadU64(key), KeyCodec.ReadUtf8(key.AsSpan(8))), 0);
+        return hashes;
     }
 
     /// <summary>Moves a thread's entry in the activity order from one position to another (null: absent).</summary>
