@@ -35,5 +35,6 @@ public static class ApiRoutes
         routes.MapRelations();
         routes.MapThreads();
         routes.MapSync();
+        routes.MapRoomDirectoryListing();
     }
 }

@@ -3,6 +3,7 @@ using Conduit.Net.Api;
 using Conduit.Net.Api.Http;
 using Conduit.Net.Config;
 using Conduit.Net.Services.AccountData;
+using Conduit.Net.Services.Directories;
 using Conduit.Net.Services.Ephemeral;
 using Conduit.Net.Services.Filters;
 using Conduit.Net.Services.Presence;
@@ -110,6 +111,8 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<RoomsProvider>();
         builder.Services.AddSingleton<AccountDataProvider>();
         builder.Services.AddSingleton<SyncService>();
+        builder.Services.AddSingleton<RoomSummaries>();
+        builder.Services.AddSingleton<PublicRoomDirectory>();
         builder.Services.AddRouting();
 
         var app = builder.Build();

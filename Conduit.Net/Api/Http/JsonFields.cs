@@ -30,6 +30,15 @@ public static class JsonFields
             _ => throw MatrixException.BadJson($"{name} must be true or false."),
         };
 
+    /// <summary>An integer field that fits an <see cref="int"/>; anything else is 400 <c>M_BAD_JSON</c>.</summary>
+    public static int? OptionalInt(this JsonObject body, string name) =>
+        body[name] switch
+        {
+            null => null,
+            JsonValue value when value.GetValueKind() == JsonValueKind.Number && value.TryGetValue<int>(out var number) => number,
+            _ => throw MatrixException.BadJson($"{name} must be an integer."),
+        };
+
     public static JsonObject? OptionalObject(this JsonObject body, string name) =>
         body[name] switch
         {
