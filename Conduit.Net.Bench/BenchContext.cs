@@ -28,7 +28,11 @@ internal sealed class BenchContext(ServerProcess server, MatrixClient client, Si
         return users;
     }
 
-    /// <summary>Runs <paramref name="work"/> and adds the server's CPU time and RSS afterwards to the section.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> and adds the server's CPU time, its RSS afterwards and the
+    /// machine's load to the section: on a shared machine, CPU per unit of work and the load say
+    /// how much of a wall time was this server.
+    /// </summary>
     public async Task<T> MeasureServerAsync<T>(Section section, Func<Task<T>> work)
     {
         var cpuBefore = Server.ReadCpuTime();
@@ -36,6 +40,7 @@ internal sealed class BenchContext(ServerProcess server, MatrixClient client, Si
         var cpu = Server.ReadCpuTime() - cpuBefore;
         section.Detail("server_cpu_seconds", Math.Round(cpu.TotalSeconds, 2));
         section.Detail("server_rss_after_mb", Math.Round(Server.ReadMemory().Rss / 1048576.0, 1));
+        section.Detail("load_average_after", MachineInfo.LoadAverage());
         return result;
     }
 
