@@ -29,16 +29,18 @@ internal sealed class BenchContext(ServerProcess server, MatrixClient client, Si
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> and adds the server's CPU time, its RSS afterwards and the
-    /// machine's load to the section: on a shared machine, CPU per unit of work and the load say
-    /// how much of a wall time was this server.
+    /// Runs <paramref name="work"/> and adds the server's and this client's CPU time, the server's
+    /// RSS afterwards and the machine's load to the section: on a shared machine, CPU per unit of
+    /// work and the load say how much of a wall time was this server.
     /// </summary>
     public async Task<T> MeasureServerAsync<T>(Section section, Func<Task<T>> work)
     {
         var cpuBefore = Server.ReadCpuTime();
+        var clientCpuBefore = Environment.CpuUsage.TotalTime;
         var result = await work();
         var cpu = Server.ReadCpuTime() - cpuBefore;
         section.Detail("server_cpu_seconds", Math.Round(cpu.TotalSeconds, 2));
+        section.Detail("bench_client_cpu_seconds", Math.Round((Environment.CpuUsage.TotalTime - clientCpuBefore).TotalSeconds, 2));
         section.Detail("server_rss_after_mb", Math.Round(Server.ReadMemory().Rss / 1048576.0, 1));
         section.Detail("load_average_after", MachineInfo.LoadAverage());
         return result;

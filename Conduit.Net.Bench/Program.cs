@@ -71,7 +71,8 @@ await using (var server = await ServerProcess.StartAsync(options.ServerPath, opt
         failed = true;
         Console.Error.WriteLine($"error: {e.Message}");
         Console.Error.WriteLine("The server's last output lines:");
-        Console.Error.WriteLine(server.OutputTail());
+        var tail = server.OutputTail();
+        Console.Error.WriteLine(tail.Length > 0 ? tail : "(none)");
     }
 
     var memory = new Section(
