@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Conduit.Net.Tests.Api;
 using Conduit.Net.Tests.Rooms;
+using Conduit.Net.Tests.Sync;
 
 namespace Conduit.Net.Tests.Relations;
 
@@ -172,5 +173,21 @@ public sealed class ThreadTests
         Assert.That((await server.GetOkAsync(alice, RelationsApi.ThreadsPath(roomId))).ChunkIds(), Is.EqualTo(new[] { root }));
         var (status, body) = await server.SendRawAsync(alice, roomId, "m.reaction", RelationsApi.Reaction(root, "👍"));
         Assert.That((status, body.ErrCode()), Is.EqualTo((400, "M_DUPLICATE_ANNOTATION")));
+    }
+
+    [Test]
+    public async Task A_thread_root_in_a_sync_timeline_carries_its_bundle()
+    {
+        var (alice, bob, _, roomId) = await RoomWithThreeAsync();
+        var root = await _server.SendTextAsync(alice, roomId, "root");
+        var reply = await _server.ReplyInThreadAsync(bob, roomId, root, "reply");
+
+        var sync = await _server.SyncAsync(bob, filter: """{"room":{"timeline":{"limit":5}}}""");
+        var timeline = sync.Joined(roomId)!.TimelineEvents();
+        var rootInSync = timeline.Single(e => (string?)e!["event_id"] == root)!;
+        var thread = rootInSync.Bundle()?["m.thread"];
+        Assert.That(thread, Is.Not.Null, rootInSync.ToJsonString());
+        Assert.That((string?)thread!["latest_event"]!["event_id"], Is.EqualTo(reply));
+        Assert.That((bool?)thread["current_user_participated"], Is.True);
     }
 }
