@@ -66,19 +66,22 @@ public sealed class BigRoomStorageTests
     }
 
     [Test]
-    public async Task A_message_in_a_room_of_ten_thousand_members_writes_no_state_snapshot_only_a_16_byte_pointer()
+    public async Task A_message_in_a_room_of_ten_thousand_members_writes_no_state_snapshot_and_a_small_event_record()
     {
         var diffsBefore = Measure(Trees.StateDiffs);
         var hashesBefore = Measure(Trees.StateHashToShort);
-        var pointersBefore = Measure(Trees.EventStateBefore);
+        var recordsBefore = Measure(Trees.EventIndex);
 
-        await _server.SendTextAsync(_alice, _roomId, "hello, everyone");
+        await _server.SendTextAsync(_alice, _roomId, "hello, everyone", "txn-big-room");
 
         Assert.That(Measure(Trees.StateDiffs), Is.EqualTo(diffsBefore), "no new snapshot layer");
         Assert.That(Measure(Trees.StateHashToShort), Is.EqualTo(hashesBefore));
-        var pointersAfter = Measure(Trees.EventStateBefore);
-        Assert.That(pointersAfter.Entries, Is.EqualTo(pointersBefore.Entries + 1));
-        Assert.That(pointersAfter.Bytes - pointersBefore.Bytes, Is.EqualTo(16), "the message points at the room's snapshot: 8-byte key, 8-byte value");
+        var recordsAfter = Measure(Trees.EventIndex);
+        Assert.That(recordsAfter.Entries, Is.EqualTo(recordsBefore.Entries + 1));
+
+        // 8-byte key; room, position and the 8-byte pointer to the room's snapshot; device and txn id.
+        var deviceAndTxn = _alice.DeviceId.Length + 1 + "txn-big-room".Length;
+        Assert.That(recordsAfter.Bytes - recordsBefore.Bytes, Is.EqualTo(8 + 24 + deviceAndTxn), "the message's state is a pointer to the room's snapshot");
     }
 
     [Test]

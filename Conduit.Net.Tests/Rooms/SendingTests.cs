@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using Conduit.Net.Services.Rooms;
 using Conduit.Net.Tests.Api;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conduit.Net.Tests.Rooms;
 
@@ -244,6 +246,41 @@ public sealed class SendingTests
         Assert.That(status, Is.EqualTo(200));
         (status, body) = await _server.PutStateRawAsync(alice, roomId, "m.room.canonical_alias", "", new JsonObject { ["alias"] = alias });
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+    }
+
+    [Test]
+    public async Task Concurrent_senders_in_one_room_make_one_unbroken_chain_of_events()
+    {
+        var alice = await NewUserAsync("busy");
+        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
+        var senders = new List<TestSession> { alice };
+        for (var i = 0; i < 7; i++)
+        {
+            var user = await NewUserAsync("busy");
+            await _server.JoinAsync(user, roomId);
+            senders.Add(user);
+        }
+
+        var sent = await Task.WhenAll(senders.Select(async user =>
+        {
+            var ids = new List<string>();
+            for (var i = 0; i < 25; i++)
+                ids.Add(await _server.SendTextAsync(user, roomId, $"{user.UserId} {i}"));
+            return ids;
+        }));
+
+        var events = _server.Host.Services.GetRequiredService<RoomEvents>();
+        var room = events.Find(roomId)!;
+        var timeline = events.Timeline.Range(room.ShortRoomId, null, null, newestFirst: false).ToList();
+        Assert.That(timeline.Select(e => e.EventId), Is.SupersetOf(sent.SelectMany(ids => ids)));
+        for (var i = 1; i < timeline.Count; i++)
+        {
+            var prevEvents = events.ToPdu(timeline[i], room.Version).PrevEvents.Select(p => p.Value).ToList();
+            Assert.That(prevEvents, Is.EqualTo(new[] { timeline[i - 1].EventId }), $"event {i} follows event {i - 1}");
+        }
+        Assert.That(room.Extremities, Is.EqualTo(new[] { timeline[^1].ShortEventId }));
+        foreach (var ids in sent)
+            Assert.That(ids.Select(id => timeline.FindIndex(e => e.EventId == id)), Is.Ordered, "each sender's messages keep their order");
     }
 
     [Test]

@@ -91,7 +91,7 @@ public static class Trees
 
     /// <summary>
     /// <c>eventid_shorteventid</c>: event ids interned to short ids. Key: UTF-8 event id. Value: u64 short event
-    /// id. The way back is <see cref="EventToPdu"/> and the id stored with the PDU. Owner: Rooms.
+    /// id. The way back is <see cref="EventIndex"/> and the id stored with the PDU. Owner: Rooms.
     /// </summary>
     public const string EventIdToShort = "eventid_shorteventid";
 
@@ -112,14 +112,12 @@ public static class Trees
     /// </summary>
     public const string Pdus = "pduid_pdu";
 
-    /// <summary><c>shorteventid_pduid</c>: where an event sits. Key: u64 short event id. Value: its 16-byte <see cref="Pdus"/> key. Owner: Rooms.</summary>
-    public const string EventToPdu = "shorteventid_pduid";
-
     /// <summary>
-    /// <c>shorteventid_shortstatehash</c>: the state before each event (what it was authorized against).
-    /// Key: u64 short event id. Value: u64 short state hash. Owner: Rooms.
+    /// <c>shorteventid_event</c>: one record per stored event. Key: u64 short event id. Value: u64 short room
+    /// id and the position (its <see cref="Pdus"/> key), u64 short state hash of the state before the event,
+    /// and for events sent through a client transaction the UTF-8 device id, 0xFF, txn id. Owner: Rooms.
     /// </summary>
-    public const string EventStateBefore = "shorteventid_shortstatehash";
+    public const string EventIndex = "shorteventid_event";
 
     /// <summary>
     /// <c>statehash_shortstatehash</c>: de-duplication of state snapshots. Key: SHA-256 (32 bytes) of the full
@@ -134,14 +132,12 @@ public static class Trees
     /// </summary>
     public const string StateDiffs = "shortstatehash_statediff";
 
-    /// <summary><c>shortroomid_shortstatehash</c>: each room's current state. Key: u64 short room id. Value: u64 short state hash. Owner: Rooms.</summary>
-    public const string RoomCurrentState = "shortroomid_shortstatehash";
-
     /// <summary>
-    /// <c>shortroomid_extremities</c>: each room's forward extremities (the prev_events of its next event).
-    /// Key: u64 short room id. Value: the u64 short event ids, concatenated. Owner: Rooms.
+    /// <c>shortroomid_head</c>: each room's head, rewritten with every event. Key: u64 short room id. Value:
+    /// u64 short state hash of the current state, then the u64 short event ids of the forward extremities
+    /// (the next event's prev_events). Owner: Rooms.
     /// </summary>
-    public const string RoomExtremities = "shortroomid_extremities";
+    public const string RoomHeads = "shortroomid_head";
 
     /// <summary><c>shortroomid_version</c>: each room's version. Key: u64 short room id. Value: UTF-8 room version id. Owner: Rooms.</summary>
     public const string RoomVersions = "shortroomid_version";
@@ -176,12 +172,6 @@ public static class Trees
     /// Value: UTF-8 event id. Owner: Rooms.
     /// </summary>
     public const string TransactionIds = "txnid_eventid";
-
-    /// <summary>
-    /// <c>shorteventid_txnid</c>: the device and transaction id an event was sent with, for
-    /// <c>unsigned.transaction_id</c> on that device. Key: u64 short event id. Value: UTF-8 device id, 0xFF, txn id. Owner: Rooms.
-    /// </summary>
-    public const string EventTransactions = "shorteventid_txnid";
 
     /// <summary>
     /// <c>alias_roomid</c>: local room aliases. Key: UTF-8 alias. Value: UTF-8 room id, 0xFF, UTF-8 user id of

@@ -62,7 +62,7 @@ public sealed class HistoryVisibility
         public bool MaySee(StoredEvent stored)
         {
             var events = _owner._events;
-            if (events.Snapshots.StateBefore(stored.ShortEventId) is not { } before)
+            if (events.StateBefore(stored.ShortEventId) is not { } before)
                 return false;
             var visibility = _owner.VisibilityAt(before);
             var membership = events.StateEventAt(before, EventTypes.Member, _userId)?.Membership ?? Membership.Leave;

@@ -38,10 +38,14 @@ public sealed class Memberships
     private readonly LruCache<ulong, Dictionary<string, int>> _counts = new(20_000);
 
     /// <summary>
-    /// Membership changes seen per stripe of rooms: a count scanned from the store is cached only if
-    /// no change to a room of its stripe committed during the scan, or it could miss that change forever.
+    /// Membership changes finished, and changes under way (written into a batch that has not yet
+    /// committed or been abandoned), per stripe of rooms. The store shows a batch's writes before its
+    /// commit actions adjust the cached counts, so a count scanned from the store is cached only if no
+    /// change to a room of its stripe was under way or finished during the scan; otherwise the scan
+    /// could count a change that its commit action then counts again, or miss one for good.
     /// </summary>
     private readonly long[] _changes = new long[64];
+    private readonly long[] _underWay = new long[64];
     private readonly Lock _countsGate = new();
 
     public Memberships(KvStore store)
@@ -70,11 +74,24 @@ public sealed class Memberships
         batch.Put(_userRooms, KeyCodec.Join(userId, membership, roomId), positionAndEvent);
         batch.Put(_userChanges, UserChangeKey(userId, position), KeyCodec.Join(roomId, membership));
 
+        var stripe = shortRoomId % (ulong)_changes.Length;
+        lock (_countsGate)
+            _underWay[stripe]++;
+        write.OnAbandon(() =>
+        {
+            lock (_countsGate)
+            {
+                _underWay[stripe]--;
+                _changes[stripe]++;
+                _counts.Remove(shortRoomId);
+            }
+        });
         write.AfterCommit(() =>
         {
             lock (_countsGate)
             {
-                _changes[shortRoomId % (ulong)_changes.Length]++;
+                _underWay[stripe]--;
+                _changes[stripe]++;
                 if (!_counts.TryGet(shortRoomId, out var counts))
                     return;
                 if (previous is not null)
@@ -127,7 +144,7 @@ public sealed class Memberships
         }
         lock (_countsGate)
         {
-            if (_changes[stripe] == changesBefore)
+            if (_changes[stripe] == changesBefore && _underWay[stripe] == 0)
                 _counts.Set(shortRoomId, counts);
         }
         return counts.GetValueOrDefault(membership);

@@ -129,20 +129,37 @@ public sealed class RoomAppend : IDisposable
     }
 
     /// <summary>
-    /// Commits every event of the session and waits until it is durable, then publishes the room's
-    /// new snapshot. The lock stays held meanwhile: the next event of the room builds on this one.
+    /// Commits every event of the session: applies the batch, releases the room's lock, then waits
+    /// until the batch is durable (and its caches published). The room's next event is built on this
+    /// one meanwhile, from the staged snapshot, and shares the sync to disk.
     /// </summary>
-    public Task CommitAsync()
+    public async Task CommitAsync()
     {
-        if (Room is { } room)
+        var room = Room;
+        if (room is not null)
+        {
             _events.Publish(room, Write);
-        return Write.CommitAsync(_events.Store);
+            if (_gate is not null)
+                _events.Stage(room);
+        }
+
+        // The store applies the batch before returning its task; a task already faulted was not applied.
+        var durable = Write.CommitAsync(_events.Store);
+        if (room is not null && (durable.IsFaulted || durable.IsCanceled))
+            _events.Unstage(room);
+        ReleaseLock();
+        await durable;
     }
 
     /// <summary>Abandons whatever was not committed and releases the room's lock.</summary>
     public void Dispose()
     {
         Write.Dispose();
+        ReleaseLock();
+    }
+
+    private void ReleaseLock()
+    {
         if (_gate is not null && !_released)
         {
             _released = true;
@@ -156,7 +173,7 @@ public sealed class RoomAppend : IDisposable
         var room = Room ?? StartRoom(pdu);
         var shortEventId = _events.Ids.CreateLocalEvent(pdu.EventId.Value, write);
         var position = (long)_events.Store.NextCount(write.Batch);
-        _events.Snapshots.SetStateBefore(shortEventId, room.StateHash, write);
+        _events.Index.Write(shortEventId, new EventRecord(room.ShortRoomId, position, room.StateHash, draft.Transaction?.DeviceId, draft.Transaction?.TxnId), write);
 
         var unsigned = new JsonObject();
         var stateHash = room.StateHash;
@@ -173,7 +190,6 @@ public sealed class RoomAppend : IDisposable
                 unsigned["prev_sender"] = previous.Sender;
             }
             stateHash = _events.Snapshots.Save(stateSet, room.StateHash, room.State, write);
-            _events.Snapshots.SetCurrent(room.ShortRoomId, stateHash, write);
             if (pdu.Type == EventTypes.Member && Membership.Read(pdu.Content) is { } membership)
                 _events.Members.Record(room.ShortRoomId, room.RoomId, stateKey, previous?.Membership, membership, position, shortEventId, write);
         }
@@ -183,9 +199,9 @@ public sealed class RoomAppend : IDisposable
             json["unsigned"] = unsigned;
         var stored = _events.Timeline.Append(room.ShortRoomId, position, shortEventId, pdu.EventId.Value, RoomEvents.Serialize(json), write);
         _events.PublishPdu(shortEventId, pdu, write);
-        _events.WriteExtremities(room.ShortRoomId, [shortEventId], write);
+        _events.WriteHead(room.ShortRoomId, stateHash, [shortEventId], write);
         if (draft.Transaction is { } txn)
-            _events.Transactions.Record(txn, shortEventId, pdu.EventId.Value, write);
+            _events.Transactions.Record(txn, pdu.EventId.Value, write);
         if (pdu.Type == EventTypes.Redaction && pdu.Redacts is not null)
             ApplyRedaction(room, pdu, stored, state);
 

@@ -29,23 +29,34 @@ public sealed class RoomEvents
 
     private readonly KvStore _store;
     private readonly KvTree _versions;
-    private readonly KvTree _extremities;
+    private readonly KvTree _heads;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
     private readonly LruCache<string, RoomSnapshot> _rooms = new(200_000, r => r.State.Count + 1);
     private readonly LruCache<ulong, Pdu> _pdus = new(20_000);
+
+    /// <summary>
+    /// Snapshots of rooms whose latest batch is applied but not yet durable (its commit actions, which
+    /// publish to <see cref="_rooms"/>, run only then). The next holder of the room's lock builds on
+    /// these, so that it need not wait for the disk; every other reader keeps the published ones.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, RoomSnapshot> _applied = new(StringComparer.Ordinal);
+
+    /// <summary>Orders publications to <see cref="_rooms"/>, so that an older snapshot never replaces a newer one.</summary>
+    private readonly Lock _publishGate = new();
 
     public RoomEvents(KvStore store, ServerConfig config, ServerKeyService keys, TimeProvider time, IEnumerable<IRoomEventIndex> indexes)
     {
         Indexes = [.. indexes];
         _store = store;
         _versions = store.Tree(Trees.RoomVersions);
-        _extremities = store.Tree(Trees.RoomExtremities);
+        _heads = store.Tree(Trees.RoomHeads);
         Origin = ServerName.Parse(config.ServerName);
         Keys = keys;
         Time = time;
         Ids = new ShortIds(store);
         Snapshots = new StateSnapshots(store);
-        Timeline = new Timeline(store);
+        Index = new EventIndex(store);
+        Timeline = new Timeline(store, Index);
         Members = new Memberships(store);
         Transactions = new Transactions(store);
     }
@@ -55,6 +66,8 @@ public sealed class RoomEvents
     public ShortIds Ids { get; }
 
     public StateSnapshots Snapshots { get; }
+
+    public EventIndex Index { get; }
 
     public Timeline Timeline { get; }
 
@@ -148,11 +161,14 @@ public sealed class RoomEvents
     /// <summary>The full state just after an event: the state before it, plus the event itself if it is a state event.</summary>
     public StateSet StateAfter(StoredEvent stored)
     {
-        var before = Snapshots.Load(Snapshots.StateBefore(stored.ShortEventId) ?? 0);
+        var before = Snapshots.Load(StateBefore(stored.ShortEventId) ?? 0);
         if (stored.StateKey is not { } stateKey || Ids.FindStateKey(stored.Type, stateKey) is not { } key)
             return before;
         return before.With(new StateEntry(key, stored.ShortEventId), out _);
     }
+
+    /// <summary>The snapshot of the state before an event (what it was authorized against), or null for an event not stored here.</summary>
+    public ulong? StateBefore(ulong shortEventId) => Index.Get(shortEventId)?.StateBefore;
 
     /// <summary>The events of a full state, in short state key order.</summary>
     public IEnumerable<StoredEvent> StateEvents(StateSet state)
@@ -199,15 +215,38 @@ public sealed class RoomEvents
     internal void WriteRoomVersion(ulong shortRoomId, RoomVersion version, RoomWrite write) =>
         write.Batch.Put(_versions, KeyCodec.U64(shortRoomId), KeyCodec.Utf8(version.Id));
 
-    internal void WriteExtremities(ulong shortRoomId, IReadOnlyList<ulong> extremities, RoomWrite write)
+    /// <summary>
+    /// The room's head, written with every event: the current state's snapshot and the forward
+    /// extremities. Value layout: u64 short state hash, then the u64 short event ids of the extremities.
+    /// </summary>
+    internal void WriteHead(ulong shortRoomId, ulong stateHash, IReadOnlyList<ulong> extremities, RoomWrite write)
     {
-        var bytes = new byte[extremities.Count * 8];
+        var bytes = new byte[8 * (1 + extremities.Count)];
+        KeyCodec.U64(stateHash).CopyTo(bytes, 0);
         for (var i = 0; i < extremities.Count; i++)
-            KeyCodec.U64(extremities[i]).CopyTo(bytes, i * 8);
-        write.Batch.Put(_extremities, KeyCodec.U64(shortRoomId), bytes);
+            KeyCodec.U64(extremities[i]).CopyTo(bytes, 8 * (i + 1));
+        write.Batch.Put(_heads, KeyCodec.U64(shortRoomId), bytes);
     }
 
-    internal void Publish(RoomSnapshot room, RoomWrite write) => write.AfterCommit(() => _rooms.Set(room.RoomId, room));
+    /// <summary>Publishes the room's new snapshot once <paramref name="write"/> commits.</summary>
+    internal void Publish(RoomSnapshot room, RoomWrite write) =>
+        write.AfterCommit(() =>
+        {
+            lock (_publishGate)
+            {
+                if (!_rooms.TryGet(room.RoomId, out var current) || current.LastPosition < room.LastPosition)
+                    _rooms.Set(room.RoomId, room);
+                _applied.TryRemove(KeyValuePair.Create(room.RoomId, room));
+            }
+        });
+
+    /// <summary>
+    /// Under the room's lock, before its batch is applied: the snapshot the next holder of the lock
+    /// builds on until the batch is durable. Withdrawn by <see cref="Unstage"/> if the batch is not applied.
+    /// </summary>
+    internal void Stage(RoomSnapshot room) => _applied[room.RoomId] = room;
+
+    internal void Unstage(RoomSnapshot room) => _applied.TryRemove(KeyValuePair.Create(room.RoomId, room));
 
     /// <summary>Compact UTF-8 JSON with non-ASCII text unescaped.</summary>
     internal static byte[] Serialize(JsonNode node)
@@ -220,22 +259,30 @@ public sealed class RoomEvents
 
     private SemaphoreSlim LockOf(string roomId) => _locks.GetOrAdd(roomId, _ => new SemaphoreSlim(1, 1));
 
+    /// <summary>
+    /// The room's latest snapshot, for the holder of its lock: the staged one while a batch is in
+    /// flight, else the cached one if it matches the stored head (one point read: commit actions of
+    /// batches synced together may run out of order, and a late older one must not win), else one
+    /// built from the store.
+    /// </summary>
     private RoomSnapshot? LoadUnderLock(string roomId)
     {
-        if (_rooms.TryGet(roomId, out var cached))
-            return cached;
-        if (Ids.FindRoom(roomId) is not { } shortRoomId || VersionOf(shortRoomId) is not { } version)
+        if (_applied.TryGetValue(roomId, out var applied))
+            return applied;
+        if (Ids.FindRoom(roomId) is not { } shortRoomId)
             return null;
-        var stateHash = Snapshots.Current(shortRoomId);
+        if (_heads.Get(KeyCodec.U64(shortRoomId)) is not { } head || VersionOf(shortRoomId) is not { } version)
+            return null;
+        var stateHash = KeyCodec.ReadU64(head);
         var extremities = new List<ulong>();
-        if (_extremities.Get(KeyCodec.U64(shortRoomId)) is { } bytes)
-        {
-            for (var i = 0; i + 8 <= bytes.Length; i += 8)
-                extremities.Add(KeyCodec.ReadU64(bytes.AsSpan(i)));
-        }
+        for (var i = 8; i + 8 <= head.Length; i += 8)
+            extremities.Add(KeyCodec.ReadU64(head.AsSpan(i)));
+        if (_rooms.TryGet(roomId, out var cached) && cached.StateHash == stateHash && cached.Extremities.SequenceEqual(extremities))
+            return cached;
         var latest = Timeline.Latest(shortRoomId);
         var room = new RoomSnapshot(roomId, shortRoomId, version, stateHash, Snapshots.Load(stateHash), extremities, latest?.Position ?? 0);
-        _rooms.Set(roomId, room);
+        lock (_publishGate)
+            _rooms.Set(roomId, room);
         return room;
     }
 

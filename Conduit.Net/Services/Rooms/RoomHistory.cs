@@ -222,7 +222,7 @@ public sealed class RoomHistory
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var stored in events)
         {
-            if (!seen.Add(stored.Sender) || _events.Snapshots.StateBefore(stored.ShortEventId) is not { } before)
+            if (!seen.Add(stored.Sender) || _events.StateBefore(stored.ShortEventId) is not { } before)
                 continue;
             var member = stored.Type == EventTypes.Member && stored.StateKey == stored.Sender
                 ? stored

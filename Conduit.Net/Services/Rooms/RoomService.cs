@@ -271,8 +271,8 @@ public sealed partial class RoomService
     public JsonObject Format(StoredEvent stored, RoomSnapshot room, string userId, string? deviceId)
     {
         string? transactionId = null;
-        if (deviceId is not null && stored.Sender == userId && _events.Transactions.Of(stored.ShortEventId) is { } txn && txn.DeviceId == deviceId)
-            transactionId = txn.TxnId;
+        if (deviceId is not null && stored.Sender == userId && _events.Index.Get(stored.ShortEventId) is { DeviceId: { } sender } record && sender == deviceId)
+            transactionId = record.TxnId;
         var client = ClientEvents.Format(stored, room.RoomId, _events.Time.GetUtcNow().ToUnixTimeMilliseconds(), transactionId);
         if (_bundles.Bundle(stored, room, userId) is { } relations)
             ClientEvents.AddRelations(client, relations);

@@ -15,6 +15,10 @@ namespace Conduit.Net.Services.Rooms;
 public sealed class RoomWrite : IDisposable
 {
     private readonly Dictionary<object, object> _overlays = [];
+    private readonly List<Action> _abandoned = [];
+    private bool _committed;
+
+    public RoomWrite() => Batch.AfterCommit(() => _committed = true);
 
     public WriteBatch Batch { get; } = new();
 
@@ -42,6 +46,20 @@ public sealed class RoomWrite : IDisposable
     /// <summary>As <see cref="CommitAsync"/>, holding the thread while the disk syncs.</summary>
     public void Commit(KvStore store) => store.Commit(Batch);
 
-    /// <summary>Abandons an uncommitted batch, so that the global counts it took stop holding back the committed watermark.</summary>
-    public void Dispose() => Batch.Dispose();
+    /// <summary>Runs <paramref name="action"/> when the unit of work is disposed without having committed.</summary>
+    public void OnAbandon(Action action) => _abandoned.Add(action);
+
+    /// <summary>
+    /// Abandons an uncommitted batch, so that the global counts it took stop holding back the
+    /// committed watermark, and runs the <see cref="OnAbandon"/> actions.
+    /// </summary>
+    public void Dispose()
+    {
+        Batch.Dispose();
+        if (_committed)
+            return;
+        _committed = true;
+        foreach (var action in _abandoned)
+            action();
+    }
 }

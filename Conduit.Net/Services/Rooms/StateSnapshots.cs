@@ -30,8 +30,6 @@ public sealed class StateSnapshots
     private readonly KvStore _store;
     private readonly KvTree _hashes;
     private readonly KvTree _diffs;
-    private readonly KvTree _eventState;
-    private readonly KvTree _currentState;
     private readonly LruCache<ulong, StateSet> _full;
     private readonly LruCache<ulong, Layer> _layers;
 
@@ -40,8 +38,6 @@ public sealed class StateSnapshots
         _store = store;
         _hashes = store.Tree(Trees.StateHashToShort);
         _diffs = store.Tree(Trees.StateDiffs);
-        _eventState = store.Tree(Trees.EventStateBefore);
-        _currentState = store.Tree(Trees.RoomCurrentState);
         _full = new LruCache<ulong, StateSet>(cachedEntries, s => s.Count);
         _layers = new LruCache<ulong, Layer>(cachedEntries / 2, l => l.Added.Length + l.Removed.Length);
     }
@@ -124,29 +120,6 @@ public sealed class StateSnapshots
         });
         return hash;
     }
-
-    /// <summary>Records the state before an event (what it was authorized against).</summary>
-    public void SetStateBefore(ulong shortEventId, ulong hash, RoomWrite write)
-    {
-        write.Batch.Put(_eventState, KeyCodec.U64(shortEventId), KeyCodec.U64(hash));
-        write.Overlay<ulong, ulong>(_eventState)[shortEventId] = hash;
-    }
-
-    /// <summary>The snapshot of the state before the event, or null for an event without one.</summary>
-    public ulong? StateBefore(ulong shortEventId, RoomWrite? write = null)
-    {
-        if (write is not null && write.Overlay<ulong, ulong>(_eventState).TryGetValue(shortEventId, out var pending))
-            return pending;
-        return _eventState.Get(KeyCodec.U64(shortEventId)) is { } stored ? KeyCodec.ReadU64(stored) : null;
-    }
-
-    /// <summary>Points the room's current state at a snapshot.</summary>
-    public void SetCurrent(ulong shortRoomId, ulong hash, RoomWrite write) =>
-        write.Batch.Put(_currentState, KeyCodec.U64(shortRoomId), KeyCodec.U64(hash));
-
-    /// <summary>The snapshot of the room's current state; 0 (empty) for a room without events.</summary>
-    public ulong Current(ulong shortRoomId) =>
-        _currentState.Get(KeyCodec.U64(shortRoomId)) is { } stored ? KeyCodec.ReadU64(stored) : 0;
 
     private Dictionary<ulong, PendingSnapshot> Pending(RoomWrite write) => write.Overlay<ulong, PendingSnapshot>(this);
 

@@ -4,30 +4,29 @@ namespace Conduit.Net.Services.Rooms;
 
 /// <summary>
 /// Every room's events in order: <c>pduid_pdu</c> keyed by short room id and position, so that a
-/// room's timeline is one contiguous key range read forwards or backwards, and
-/// <c>shorteventid_pduid</c> to find an event by id. Recently used events are cached.
+/// room's timeline is one contiguous key range read forwards or backwards; an event is found by id
+/// through its <see cref="EventIndex"/> record. Recently used events are cached.
 /// </summary>
 public sealed class Timeline
 {
     private readonly KvStore _store;
     private readonly KvTree _pdus;
-    private readonly KvTree _eventPdu;
+    private readonly EventIndex _index;
     private readonly LruCache<ulong, StoredEvent> _cache = new(20_000);
 
-    public Timeline(KvStore store)
+    public Timeline(KvStore store, EventIndex index)
     {
         _store = store;
         _pdus = store.Tree(Trees.Pdus);
-        _eventPdu = store.Tree(Trees.EventToPdu);
+        _index = index;
     }
 
-    /// <summary>Writes a new event at <paramref name="position"/> of its room.</summary>
+    /// <summary>Writes a new event at <paramref name="position"/> of its room (its <see cref="EventIndex"/> record is the caller's).</summary>
     public StoredEvent Append(ulong shortRoomId, long position, ulong shortEventId, string eventId, byte[] json, RoomWrite write)
     {
         var stored = StoredEvent.Create(shortRoomId, position, shortEventId, eventId, json);
         var key = TimelinePosition.PduKey(shortRoomId, position);
         write.Batch.Put(_pdus, key, StoredEvent.Encode(shortEventId, eventId, json));
-        write.Batch.Put(_eventPdu, KeyCodec.U64(shortEventId), key);
         Publish(stored, write);
         return stored;
     }
@@ -48,9 +47,9 @@ public sealed class Timeline
             return pending;
         if (_cache.TryGet(shortEventId, out var cached))
             return cached;
-        if (_eventPdu.Get(KeyCodec.U64(shortEventId)) is not { } key || _pdus.Get(key) is not { } value)
+        if (_index.Get(shortEventId) is not { } record || _pdus.Get(record.PduKey) is not { } value)
             return null;
-        var stored = StoredEvent.Decode(KeyCodec.ReadU64(key), TimelinePosition.Read(key.AsSpan(8)), value);
+        var stored = StoredEvent.Decode(record.ShortRoomId, record.Position, value);
         _cache.Set(shortEventId, stored);
         return stored;
     }

@@ -171,7 +171,7 @@ public sealed class RoomWindows
     {
         if (events.Count == 0)
             return end;
-        var start = _events.Snapshots.Load(_events.Snapshots.StateBefore(events[0].ShortEventId) ?? 0);
+        var start = _events.Snapshots.Load(_events.StateBefore(events[0].ShortEventId) ?? 0);
         var hidden = new List<StateEntry>();
         foreach (var entry in end.Entries)
         {
