@@ -34,6 +34,7 @@ public static class ApiRoutes
         routes.MapRoomUpgrade();
         routes.MapRelations();
         routes.MapThreads();
+        routes.MapPushRules();
         routes.MapSync();
         routes.MapRoomDirectoryListing();
     }
