@@ -228,6 +228,28 @@ public sealed class SendingTests
         Assert.That(body!["content"]!.AsObject(), Is.Empty);
     }
 
+    [TestCase("10")]
+    [TestCase("11")]
+    [TestCase("12")]
+    public async Task A_redaction_is_served_with_redacts_at_the_top_level_and_in_content(string roomVersion)
+    {
+        var alice = await NewUserAsync();
+        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["room_version"] = roomVersion });
+        var eventId = await _server.SendTextAsync(alice, roomId, "gone soon");
+        var (status, body) = await _server.SendAsync(HttpMethod.Put, $"{RoomApi.RoomPath(roomId)}/redact/{RoomApi.Escape(eventId)}/{RoomApi.NewTxnId()}", new JsonObject(), alice.AccessToken);
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        var redactionId = (string)body!["event_id"]!;
+
+        (_, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(redactionId)}", accessToken: alice.AccessToken);
+        Assert.That((string?)body!["redacts"], Is.EqualTo(eventId), body.ToJsonString());
+        Assert.That((string?)body["content"]!["redacts"], Is.EqualTo(eventId), body.ToJsonString());
+        (_, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=b&limit=1", accessToken: alice.AccessToken);
+        var served = body!["chunk"]![0]!;
+        Assert.That((string?)served["event_id"], Is.EqualTo(redactionId));
+        Assert.That((string?)served["redacts"], Is.EqualTo(eventId), "/messages serves it the same way");
+        Assert.That((string?)served["content"]!["redacts"], Is.EqualTo(eventId), "/messages serves it the same way");
+    }
+
     [Test]
     public async Task A_canonical_alias_must_exist_and_point_to_the_room()
     {

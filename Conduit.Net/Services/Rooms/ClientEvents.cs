@@ -25,6 +25,8 @@ public static class ClientEvents
         }
         client["event_id"] = stored.EventId;
         client["room_id"] = roomId;
+        if (stored.Type == "m.room.redaction")
+            ServeRedactsAtBothLevels(client);
 
         var unsigned = root.TryGetProperty("unsigned", out var storedUnsigned) && storedUnsigned.ValueKind == JsonValueKind.Object
             ? JsonNode.Parse(storedUnsigned.GetRawText())!.AsObject()
@@ -36,6 +38,21 @@ public static class ClientEvents
         if (unsigned.Count > 0)
             client["unsigned"] = unsigned;
         return client;
+    }
+
+    /// <summary>
+    /// Room version 11 moved <c>redacts</c> from the top level into <c>content</c>. Over the
+    /// client-server API the spec has servers add it at the top level in v11+ rooms for older clients
+    /// (matrix-js-sdk reads only that one) and in <c>content</c> in older rooms for newer clients.
+    /// </summary>
+    private static void ServeRedactsAtBothLevels(JsonObject client)
+    {
+        if (client["content"] is not JsonObject content)
+            return;
+        if (client["redacts"] is JsonValue top && top.GetValueKind() == JsonValueKind.String)
+            content.TryAdd("redacts", top.DeepClone());
+        else if (content["redacts"] is JsonValue inner && inner.GetValueKind() == JsonValueKind.String)
+            client["redacts"] = inner.DeepClone();
     }
 
     /// <summary>Sets <c>unsigned.m.relations</c> (the bundled aggregations) on a client event.</summary>
