@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
-import { createClient, MatrixError } from "matrix-js-sdk";
+import { ClientEvent, createClient, MatrixError, SyncState } from "matrix-js-sdk";
 import { logger } from "matrix-js-sdk/lib/logger.js";
 
 // The SDK logs every request at debug level; the runner's step lines are the output that matters.
@@ -11,6 +11,9 @@ logger.setLevel("warn");
 
 // A request that never answers fails its step instead of waiting for the NUnit process timeout.
 const requestTimeoutMs = 30_000;
+
+// Something that should arrive through sync and has not after this long is not coming: fail the step.
+const waitTimeoutMs = 20_000;
 
 // The last few HTTP exchanges, printed with a failure so the report shows what the SDK sent and got.
 const trail = [];
@@ -80,6 +83,66 @@ export async function registerWithDummyAuth(baseUrl, username, password, deviceN
     userId: registered.user_id,
     accessToken: registered.access_token,
     deviceId: registered.device_id,
+  });
+}
+
+/** Logs in on a new device with a password, the way an app's login screen does, and returns its client. */
+export async function loginWithPassword(baseUrl, userId, password, deviceName) {
+  const login = await newClient(baseUrl).login("m.login.password", {
+    identifier: { type: "m.id.user", user: userId },
+    password,
+    initial_device_display_name: deviceName,
+  });
+  assert.equal(login.user_id, userId);
+  return newClient(baseUrl, { userId: login.user_id, accessToken: login.access_token, deviceId: login.device_id });
+}
+
+/**
+ * Starts the client's sync loop as an app does and waits for the first sync to be processed
+ * (PREPARED); a sync loop that gives up (ERROR) fails the step at once.
+ */
+export async function startSyncing(client, initialSyncLimit) {
+  await client.startClient({ initialSyncLimit });
+  await waitUntil(client, `${client.getUserId()}'s first sync`, () => {
+    const state = client.getSyncState();
+    if (state === SyncState.Error) assert.fail(`${client.getUserId()}'s sync loop stopped with ERROR`);
+    return state === SyncState.Prepared || state === SyncState.Syncing;
+  });
+}
+
+/**
+ * Resolves with the first truthy value of condition(), checked now and again after each of the
+ * client's events named in eventNames (each processed sync by default): what a user sees changes
+ * only when the client has processed something. Fails after waitTimeoutMs naming what it waited for,
+ * and fails at once if condition() throws.
+ */
+export function waitUntil(client, description, condition, eventNames = [ClientEvent.Sync]) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const finish = () => {
+      clearTimeout(timer);
+      for (const name of eventNames) client.off(name, check);
+    };
+    const check = () => {
+      let value;
+      try {
+        value = condition();
+      } catch (error) {
+        finish();
+        reject(error);
+        return;
+      }
+      if (value) {
+        finish();
+        resolve(value);
+      }
+    };
+    const timer = setTimeout(() => {
+      finish();
+      reject(new assert.AssertionError({ message: `waited ${Date.now() - started} ms for ${description}; it never came` }));
+    }, waitTimeoutMs);
+    for (const name of eventNames) client.on(name, check);
+    check();
   });
 }
 
