@@ -37,5 +37,6 @@ public static class ApiRoutes
         routes.MapPushRules();
         routes.MapSync();
         routes.MapRoomDirectoryListing();
+        routes.MapUserDirectorySearch();
     }
 }

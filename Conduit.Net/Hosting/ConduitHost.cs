@@ -113,6 +113,7 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<SyncService>();
         builder.Services.AddSingleton<RoomSummaries>();
         builder.Services.AddSingleton<PublicRoomDirectory>();
+        builder.Services.AddSingleton<UserDirectory>();
         builder.Services.AddRouting();
 
         var app = builder.Build();

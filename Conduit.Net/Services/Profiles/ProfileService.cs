@@ -80,6 +80,17 @@ public sealed partial class ProfileService
     /// <summary>The profile of a local user, or null (no profile, or a user of another server): what rooms copy into member events.</summary>
     public JsonObject? Find(UserId userId) => userId.Server.Value == _serverName ? Read(userId) : null;
 
+    /// <summary>
+    /// Every stored profile, in user id order: exactly the local accounts that are not deactivated,
+    /// since a profile is written with its account and erased at deactivation. The user directory
+    /// indexes these.
+    /// </summary>
+    public IEnumerable<(string UserId, JsonObject Profile)> All() =>
+        _profiles.ScanPrefix([]).Select(e => (KeyCodec.ReadUtf8(e.Key), JsonNode.Parse(e.Value)!.AsObject()));
+
+    /// <summary>Completes at the next committed change to any profile (an account created or deactivated included); one-shot.</summary>
+    public Task WatchAsync(CancellationToken cancellationToken) => _store.WatchPrefix(_profiles, [], cancellationToken);
+
     /// <summary>One field as <c>{key: value}</c>; <c>M_NOT_FOUND</c> when the user has no such field.</summary>
     public JsonObject GetField(UserId userId, string key)
     {
