@@ -35,6 +35,16 @@ public sealed class CreateRoomTests
     }
 
     [Test]
+    public async Task Identical_rooms_created_at_once_by_one_user_get_distinct_ids()
+    {
+        var alice = await NewUserAsync();
+        var ids = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => _server.CreateRoomAsync(alice)));
+        Assert.That(ids, Is.Unique);
+        var (_, joined) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/joined_rooms", accessToken: alice.AccessToken);
+        Assert.That(joined!["joined_rooms"]!.AsArray().Select(n => (string?)n), Is.EquivalentTo(ids));
+    }
+
+    [Test]
     public async Task The_private_chat_preset_gives_invite_join_rules_shared_history_and_guest_access()
     {
         var alice = await NewUserAsync();

@@ -95,10 +95,30 @@ public sealed class RoomAppend : IDisposable
         RoomId? roomId = room is null ? _newRoomId : RoomId.Parse(room.RoomId);
         EventId? redacts = draft.Redacts is null ? null : EventId.Parse(draft.Redacts);
 
+        var timestamp = _events.Time.GetUtcNow().ToUnixTimeMilliseconds();
         Pdu pdu;
+        while (true)
+        {
+            pdu = Build(draft, sender, roomId, redacts, timestamp, prevEvents, authEvents);
+
+            // A room version 12 room id is the create event's hash: the same user creating two rooms
+            // alike within a millisecond would get one id, so the later one moves on a millisecond.
+            if (!isCreate || _events.TryReserveNewRoom(pdu.RoomId.Value, Write))
+                break;
+            timestamp++;
+        }
+
+        EventAuth.Check(pdu, state).EnsureAllowed();
+        foreach (var index in _events.Indexes)
+            index.CheckLocal(draft, this);
+        return Store(pdu, draft, state);
+    }
+
+    private Pdu Build(EventDraft draft, UserId sender, RoomId? roomId, EventId? redacts, long timestamp, IReadOnlyList<Pdu> prevEvents, IReadOnlyList<Pdu> authEvents)
+    {
         try
         {
-            pdu = PduBuilder.Build(
+            return PduBuilder.Build(
                 _version,
                 new PduTemplate
                 {
@@ -108,7 +128,7 @@ public sealed class RoomAppend : IDisposable
                     Content = draft.Content,
                     RoomId = roomId,
                     Redacts = redacts,
-                    OriginServerTs = _events.Time.GetUtcNow().ToUnixTimeMilliseconds(),
+                    OriginServerTs = timestamp,
                 },
                 prevEvents,
                 authEvents,
@@ -121,11 +141,6 @@ public sealed class RoomAppend : IDisposable
                 ? MatrixException.TooLarge(e.Message)
                 : MatrixException.BadJson(e.Message);
         }
-
-        EventAuth.Check(pdu, state).EnsureAllowed();
-        foreach (var index in _events.Indexes)
-            index.CheckLocal(draft, this);
-        return Store(pdu, draft, state);
     }
 
     /// <summary>

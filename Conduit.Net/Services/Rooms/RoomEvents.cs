@@ -41,6 +41,9 @@ public sealed class RoomEvents
     /// </summary>
     private readonly ConcurrentDictionary<string, RoomSnapshot> _applied = new(StringComparer.Ordinal);
 
+    /// <summary>Ids of rooms being created, from their create event until the batch commits or is abandoned.</summary>
+    private readonly ConcurrentDictionary<string, byte> _creating = new(StringComparer.Ordinal);
+
     /// <summary>Orders publications to <see cref="_rooms"/>, so that an older snapshot never replaces a newer one.</summary>
     private readonly Lock _publishGate = new();
 
@@ -226,6 +229,19 @@ public sealed class RoomEvents
         for (var i = 0; i < extremities.Count; i++)
             KeyCodec.U64(extremities[i]).CopyTo(bytes, 8 * (i + 1));
         write.Batch.Put(_heads, KeyCodec.U64(shortRoomId), bytes);
+    }
+
+    /// <summary>
+    /// Claims a new room's id for <paramref name="write"/>: false when a room has it already or
+    /// another creation is under way with it.
+    /// </summary>
+    internal bool TryReserveNewRoom(string roomId, RoomWrite write)
+    {
+        if (Ids.FindRoom(roomId) is not null || !_creating.TryAdd(roomId, 0))
+            return false;
+        write.AfterCommit(() => _creating.TryRemove(roomId, out _));
+        write.OnAbandon(() => _creating.TryRemove(roomId, out _));
+        return true;
     }
 
     /// <summary>Publishes the room's new snapshot once <paramref name="write"/> commits.</summary>
