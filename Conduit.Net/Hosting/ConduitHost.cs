@@ -6,6 +6,7 @@ using Conduit.Net.Services.AccountData;
 using Conduit.Net.Services.Directories;
 using Conduit.Net.Services.Ephemeral;
 using Conduit.Net.Services.Filters;
+using Conduit.Net.Services.Notifications;
 using Conduit.Net.Services.Presence;
 using Conduit.Net.Services.Profiles;
 using Conduit.Net.Services.Receipts;
@@ -94,6 +95,8 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<IRoomEventIndex>(sp => sp.GetRequiredService<RelationIndex>());
         builder.Services.AddSingleton<IBundledAggregations, BundledAggregations>();
         builder.Services.AddSingleton<RelationService>();
+        builder.Services.AddSingleton<NotificationService>();
+        builder.Services.AddSingleton<IRoomEventIndex>(sp => sp.GetRequiredService<NotificationService>());
         builder.Services.AddSingleton<RoomEvents>();
         builder.Services.AddSingleton<RoomAliases>();
         builder.Services.AddSingleton<RoomDirectory>();
@@ -110,9 +113,7 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<StrippedState>();
         builder.Services.AddSingleton<RoomsProvider>();
         builder.Services.AddSingleton<AccountDataProvider>();
-        builder.Services.AddSingleton<TypingProvider>();
-        builder.Services.AddSingleton<ReceiptsProvider>();
-        builder.Services.AddSingleton<PresenceProvider>();
+        builder.Services.AddSingleton<UnreadNotificationsProvider>();
         builder.Services.AddSingleton<SyncService>();
         builder.Services.AddSingleton<RoomSummaries>();
         builder.Services.AddSingleton<PublicRoomDirectory>();

@@ -187,6 +187,8 @@ public static class Trees
     /// <c>/directory/list/room</c>). Key: UTF-8 room id. Value: empty. Owner: Rooms.
     /// </summary>
     public const string PublishedRooms = "publicroomids";
+
+    /// <summary>
     /// <c>receipts</c>: the latest read receipt per room, user, receipt type (<c>m.read</c>,
     /// <c>m.read.private</c>) and thread. Key: room id, 0xFF, user id, 0xFF, receipt type, 0xFF, thread
     /// id (empty when unthreaded). Value: u64 position of the write, i64 timeline position of the event,
@@ -254,4 +256,38 @@ public static class Trees
     /// annotation key). Value: u64 short event id of the annotation. Owner: Relations.
     /// </summary>
     public const string AnnotationKeys = "annotation_keys";
+
+    /// <summary>
+    /// <c>room_notifications</c>: each event that notified most of its room's local members, with the
+    /// running totals of such events in its thread. Key: UTF-8 room id, 0xFF, thread (<c>main</c> or the
+    /// thread root's event id), 0xFF, the event's timeline position (8, sign-flipped). Value: the outcome
+    /// (1 byte: 1 notify, 2 highlight), then u64 notifications and u64 highlights in the thread up to
+    /// and including this event. Owner: Notifications.
+    /// </summary>
+    public const string RoomNotifications = "room_notifications";
+
+    /// <summary>
+    /// <c>room_notificationthreads</c>: the latest running totals of <see cref="RoomNotifications"/> per
+    /// room and thread. Key: UTF-8 room id, 0xFF, thread. Value: position (8, sign-flipped) of the latest
+    /// event, u64 notifications, u64 highlights. Owner: Notifications.
+    /// </summary>
+    public const string RoomNotificationThreads = "room_notificationthreads";
+
+    /// <summary>
+    /// <c>userroom_notifications</c>: the events whose outcome for a local user differs from the one
+    /// recorded for the room (a mention, a display name), until the user reads past them. Key: UTF-8
+    /// user id, 0xFF, room id, 0xFF, thread, 0xFF, the event's timeline position (8, sign-flipped).
+    /// Value: the user's outcome (1 byte: 1 notify, 2 highlight), the room's common outcome (1 byte).
+    /// Owner: Notifications.
+    /// </summary>
+    public const string NotificationMarks = "userroom_notifications";
+
+    /// <summary>
+    /// <c>userroom_notificationreads</c>: how far each local user has read each room, for the counts.
+    /// Key: UTF-8 user id, 0xFF, room id, 0xFF, thread (empty for unthreaded, <c>main</c>, or a thread
+    /// root's event id), 0xFF, source (<c>receipt</c>: the later of <c>m.read</c> and <c>m.read.private</c>;
+    /// <c>own</c>: implied by the user's own events, their joins and their leaves). Value: timeline
+    /// position (8, sign-flipped). Owner: Notifications.
+    /// </summary>
+    public const string NotificationReads = "userroom_notificationreads";
 }

@@ -23,6 +23,9 @@ public sealed class GlobPattern
     // A lower-cased code point, or AnyOne / AnyRun; runs of '*' are folded into one.
     private readonly int[] tokens;
 
+    // No wildcard: matching is a search for the code points.
+    private readonly bool literal;
+
     private GlobPattern(string source, bool wildcards)
     {
         Source = source;
@@ -44,6 +47,7 @@ public sealed class GlobPattern
             }
         }
         tokens = [.. list];
+        literal = tokens.Length > 0 && !list.Exists(t => t is AnyOne or AnyRun);
     }
 
     public string Source { get; }
@@ -54,8 +58,21 @@ public sealed class GlobPattern
     /// <summary>A pattern that matches the text itself, <c>*</c> and <c>?</c> included (for display names).</summary>
     public static GlobPattern Literal(string text) => Literals.Get(text);
 
+    /// <summary>As <see cref="Get"/>, outside the shared cache: for owners that keep the pattern themselves.</summary>
+    public static GlobPattern Compile(string pattern) => new(pattern, true);
+
+    /// <summary>As <see cref="Literal"/>, outside the shared cache.</summary>
+    public static GlobPattern CompileLiteral(string text) => new(text, false);
+
     /// <summary>Whether the pattern matches the entire value.</summary>
-    public bool IsMatch(string value) => Run(value, wordBoundaries: false);
+    public bool IsMatch(string value) => IsMatch(GlobText.Of(value));
+
+    /// <summary>As <see cref="IsMatch(string)"/>, on a text prepared once for many patterns.</summary>
+    public bool IsMatch(GlobText text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return literal ? text.Folded.AsSpan().SequenceEqual(tokens) : Run(text, wordBoundaries: false);
+    }
 
     /// <summary>
     /// Whether the pattern matches a substring of the value that starts and ends at a word
@@ -66,31 +83,58 @@ public sealed class GlobPattern
     /// there is none) or its own first character is one; it ends at one likewise. So <c>alice</c>
     /// is found in <c>hi alice!</c> but not in <c>malice</c>, and <c>@room</c> in <c>hey@room</c>.
     /// </remarks>
-    public bool IsWordMatch(string value) => Run(value, wordBoundaries: true);
+    public bool IsWordMatch(string value) => IsWordMatch(GlobText.Of(value));
+
+    /// <summary>As <see cref="IsWordMatch(string)"/>, on a text prepared once for many patterns.</summary>
+    public bool IsWordMatch(GlobText text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return literal ? FindWordBounded(text) : Run(text, wordBoundaries: true);
+    }
 
     public override string ToString() => Source;
 
-    private bool Run(string text, bool wordBoundaries)
+    /// <summary>
+    /// A pattern without wildcards (display names, localparts) is a plain search: each place where
+    /// its code points occur is checked for word boundaries, as <see cref="Run"/> would.
+    /// </summary>
+    private bool FindWordBounded(GlobText text)
     {
+        var folded = text.Folded.AsSpan();
+        var word = text.IsWord;
+        var length = tokens.Length;
+        var from = 0;
+        while (from + length <= folded.Length)
+        {
+            var found = folded[from..].IndexOf(tokens);
+            if (found < 0)
+                return false;
+            var start = from + found;
+            var end = start + length;
+            var startsAtBoundary = start == 0 || !word[start - 1] || !word[start];
+            var endsAtBoundary = end == folded.Length || !word[end] || !word[end - 1];
+            if (startsAtBoundary && endsAtBoundary)
+                return true;
+            from = start + 1;
+        }
+        return false;
+    }
+
+    private bool Run(GlobText text, bool wordBoundaries)
+    {
+        var folded = text.Folded;
+        var word = text.IsWord;
         var stateCount = tokens.Length + 1;
         var current = stateCount <= 256 ? stackalloc bool[stateCount] : new bool[stateCount];
         var next = stateCount <= 256 ? stackalloc bool[stateCount] : new bool[stateCount];
         var accept = tokens.Length;
         var active = false;
-        Rune? previous = null;
-        var position = 0;
-        while (true)
+        for (var position = 0; ; position++)
         {
-            Rune? here = null;
-            if (position < text.Length)
-            {
-                Rune.DecodeFromUtf16(text.AsSpan(position), out var decoded, out _);
-                here = decoded;
-            }
-
+            var atEnd = position == folded.Length;
             var mayStart = wordBoundaries
-                ? previous is null || !IsWordCharacter(previous.Value) || (here is { } h && !IsWordCharacter(h))
-                : previous is null;
+                ? position == 0 || !word[position - 1] || (!atEnd && !word[position])
+                : position == 0;
             if (mayStart)
             {
                 Enter(current, 0);
@@ -100,13 +144,13 @@ public sealed class GlobPattern
             if (current[accept])
             {
                 var mayEnd = wordBoundaries
-                    ? here is null || !IsWordCharacter(here.Value) || (previous is { } p && !IsWordCharacter(p))
-                    : here is null;
+                    ? atEnd || !word[position] || (position > 0 && !word[position - 1])
+                    : atEnd;
                 if (mayEnd)
                     return true;
             }
 
-            if (here is not { } character)
+            if (atEnd)
                 return false;
             // Without word boundaries a match can only start at 0, so no live state means no match.
             if (!active && !wordBoundaries)
@@ -114,7 +158,7 @@ public sealed class GlobPattern
 
             next.Clear();
             active = false;
-            var folded = Rune.ToLowerInvariant(character).Value;
+            var character = folded[position];
             for (var state = 0; state < tokens.Length; state++)
             {
                 if (!current[state])
@@ -122,7 +166,7 @@ public sealed class GlobPattern
                 var token = tokens[state];
                 if (token == AnyRun)
                     Enter(next, state);
-                else if (token == AnyOne || token == folded)
+                else if (token == AnyOne || token == character)
                     Enter(next, state + 1);
                 else
                     continue;
@@ -132,8 +176,6 @@ public sealed class GlobPattern
             var swap = current;
             current = next;
             next = swap;
-            previous = character;
-            position += character.Utf16SequenceLength;
         }
     }
 
@@ -148,7 +190,4 @@ public sealed class GlobPattern
             state++;
         }
     }
-
-    private static bool IsWordCharacter(Rune rune) =>
-        rune.Value is >= 'A' and <= 'Z' or >= 'a' and <= 'z' or >= '0' and <= '9' or '_';
 }

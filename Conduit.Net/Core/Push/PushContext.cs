@@ -3,7 +3,9 @@ using Conduit.Net.Core.Identifiers;
 namespace Conduit.Net.Core.Push;
 
 /// <summary>
-/// What push rule evaluation needs beyond the event, all as of the event's room state.
+/// What push rule evaluation needs beyond the event, all as of the event's room state, for one user
+/// (see <see cref="PushEvaluator"/>; evaluating for many users splits it into a
+/// <see cref="PushRoomContext"/> and one <see cref="PushMember"/> each).
 /// </summary>
 /// <param name="User">The user whose rules are evaluated.</param>
 /// <param name="DisplayName">The user's display name in the room (their member event's <c>displayname</c>), if any.</param>
@@ -19,9 +21,12 @@ public sealed record PushContext(
     IReadOnlyDictionary<string, long> NotificationPowerLevels)
 {
     /// <summary>The level the power-levels schema gives <c>notifications.room</c> when it is unspecified.</summary>
-    public const long DefaultNotificationPowerLevel = 50;
+    public const long DefaultNotificationPowerLevel = PushRoomContext.DefaultNotificationPowerLevel;
+
+    public PushRoomContext Room => new(RoomMemberCount, SenderPowerLevel, NotificationPowerLevels);
+
+    public PushMember Member => new(User, DisplayName);
 
     /// <summary>The power level a sender needs for a notification key, 50 when the room does not say.</summary>
-    public long RequiredPowerLevel(string key) =>
-        NotificationPowerLevels.TryGetValue(key, out var level) ? level : DefaultNotificationPowerLevel;
+    public long RequiredPowerLevel(string key) => Room.RequiredPowerLevel(key);
 }

@@ -5,6 +5,7 @@ using Conduit.Net.Core.Errors;
 using Conduit.Net.Core.Identifiers;
 using Conduit.Net.Services.AccountData;
 using Conduit.Net.Services.Ephemeral;
+using Conduit.Net.Services.Notifications;
 using Conduit.Net.Storage;
 
 namespace Conduit.Net.Services.Receipts;
@@ -35,6 +36,7 @@ public sealed class ReceiptService
     private readonly RoomAccess _rooms;
     private readonly AccountDataService _accountData;
     private readonly TimeProvider _time;
+    private readonly NotificationService _notifications;
 
     /// <summary>
     /// The position of each room's latest receipt change, so that a sync skips rooms without news
@@ -46,8 +48,9 @@ public sealed class ReceiptService
     /// <summary>Serializes the read-compare-write of receipts, striped by room.</summary>
     private readonly Lock[] _stripes = [.. Enumerable.Range(0, 64).Select(_ => new Lock())];
 
-    public ReceiptService(KvStore store, RoomAccess rooms, AccountDataService accountData, TimeProvider time)
+    public ReceiptService(KvStore store, RoomAccess rooms, AccountDataService accountData, TimeProvider time, NotificationService notifications)
     {
+        _notifications = notifications;
         _store = store;
         _receipts = store.Tree(Trees.Receipts);
         _changes = store.Tree(Trees.ReceiptChanges);
@@ -186,6 +189,10 @@ public sealed class ReceiptService
             return new JsonObject { ["event_id"] = eventId };
         });
 
+    /// <summary>
+    /// Stores the receipt when it moves forward, then clears the notifications it reads. That is a
+    /// commit of its own: a crash between the two leaves the counts as they were until the next receipt.
+    /// </summary>
     private void Store(string userId, string roomId, string receiptType, string? threadId, string eventId, long position)
     {
         var thread = threadId ?? "";
@@ -205,6 +212,7 @@ public sealed class ReceiptService
             _lastChange.AddOrUpdate(roomId, streamPosition, (_, known) => Math.Max(known, streamPosition));
             _store.Commit(batch);
         }
+        _notifications.MarkRead(userId, roomId, threadId, position);
     }
 
     /// <summary>The position of the room's latest receipt change (0: none), read from the log once per room.</summary>

@@ -50,6 +50,9 @@ public sealed class RoomAppend : IDisposable
 
     public RoomWrite Write { get; } = new();
 
+    /// <summary>The rooms' storage, for indexes that read more than this session's lookups give (pass <see cref="Write"/>).</summary>
+    public RoomEvents Events => _events;
+
     /// <summary>The room as of the last event appended in this session; null before a new room's create event.</summary>
     public RoomSnapshot? Room { get; private set; }
 
