@@ -62,6 +62,24 @@ public sealed class SendingTests
     }
 
     [Test]
+    public async Task Txn_ids_and_looked_up_ids_of_any_length_are_no_server_error()
+    {
+        var alice = await NewUserAsync();
+        var roomId = await _server.CreateRoomAsync(alice);
+        var longTxn = new string('t', 3000);
+        var first = await _server.SendTextAsync(alice, roomId, "long txn", longTxn);
+        Assert.That(await _server.SendTextAsync(alice, roomId, "long txn", longTxn), Is.EqualTo(first));
+
+        var longId = "$" + new string('e', 3000);
+        var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(longId)}", accessToken: alice.AccessToken);
+        Assert.That(status, Is.EqualTo(404), body?.ToJsonString());
+        (status, body) = await _server.GetStateRawAsync(alice, roomId, "m.room.member", new string('k', 3000));
+        Assert.That(status, Is.EqualTo(404), body?.ToJsonString());
+        (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath("!" + new string('r', 3000) + ":localhost")}/state", accessToken: alice.AccessToken);
+        Assert.That(status, Is.EqualTo(403), body?.ToJsonString());
+    }
+
+    [Test]
     public async Task A_sent_event_reads_back_in_the_client_format()
     {
         var alice = await NewUserAsync();

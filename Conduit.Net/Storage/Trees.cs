@@ -168,8 +168,8 @@ public static class Trees
 
     /// <summary>
     /// <c>txnid_eventid</c>: client transaction ids, so that a retried request returns the first one's event.
-    /// Key: UTF-8 user id, device id, room id, endpoint (<c>send</c>, <c>redact</c>), txn id, joined by 0xFF.
-    /// Value: UTF-8 event id. Owner: Rooms.
+    /// Key: SHA-256 (32 bytes) of UTF-8 user id, device id, room id, endpoint (<c>send</c>, <c>redact</c>) and
+    /// txn id joined by 0xFF (txn ids are the client's, of any length). Value: UTF-8 event id. Owner: Rooms.
     /// </summary>
     public const string TransactionIds = "txnid_eventid";
 

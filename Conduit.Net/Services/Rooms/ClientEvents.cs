@@ -10,27 +10,23 @@ namespace Conduit.Net.Services.Rooms;
 /// </summary>
 public static class ClientEvents
 {
-    private static readonly string[] CopiedKeys = ["content", "event_id", "origin_server_ts", "sender", "state_key", "type", "redacts"];
+    private static readonly HashSet<string> ClientKeys = ["content", "event_id", "origin_server_ts", "sender", "state_key", "type", "redacts", "unsigned"];
 
     /// <param name="now">When set, <c>unsigned.age</c> is the milliseconds since the event was sent.</param>
     /// <param name="transactionId">The txn id to show, for the device that sent the event.</param>
     public static JsonObject Format(StoredEvent stored, string roomId, long? now = null, string? transactionId = null)
     {
-        var client = new JsonObject();
-        var root = stored.Root;
-        foreach (var key in CopiedKeys)
-        {
-            if (root.TryGetProperty(key, out var value))
-                client[key] = JsonNode.Parse(value.GetRawText());
-        }
+        // One parse of the stored PDU, then the federation fields go: cheaper than copying the rest key by key.
+        var client = JsonNode.Parse(stored.Json)!.AsObject();
+        foreach (var key in client.Select(p => p.Key).Where(k => !ClientKeys.Contains(k)).ToList())
+            client.Remove(key);
         client["event_id"] = stored.EventId;
         client["room_id"] = roomId;
         if (stored.Type == "m.room.redaction")
             ServeRedactsAtBothLevels(client);
 
-        var unsigned = root.TryGetProperty("unsigned", out var storedUnsigned) && storedUnsigned.ValueKind == JsonValueKind.Object
-            ? JsonNode.Parse(storedUnsigned.GetRawText())!.AsObject()
-            : [];
+        var unsigned = client["unsigned"] as JsonObject ?? [];
+        client.Remove("unsigned");
         if (now is { } time)
             unsigned["age"] = Math.Max(0, time - stored.OriginServerTs);
         if (transactionId is not null)

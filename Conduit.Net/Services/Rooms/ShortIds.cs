@@ -88,7 +88,10 @@ public sealed class ShortIds
                 return written;
             if (_ids.TryGet(name, out var cached))
                 return cached;
-            if (_forward.Get(KeyCodec.Utf8(name)) is not { } stored)
+
+            // Names come from requests too; one longer than any key can never have been interned.
+            var key = KeyCodec.Utf8(name);
+            if (key.Length > KvTree.MaxKeyLength || _forward.Get(key) is not { } stored)
                 return null;
             var id = KeyCodec.ReadU64(stored);
             _ids.Set(name, id);

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Conduit.Net.Storage;
 
 namespace Conduit.Net.Services.Rooms;
@@ -24,5 +25,7 @@ public sealed class Transactions
     public void Record(ClientTransaction txn, string eventId, RoomWrite write) =>
         write.Batch.Put(_txnEvents, Key(txn), KeyCodec.Utf8(eventId));
 
-    private static byte[] Key(ClientTransaction txn) => KeyCodec.Join(txn.UserId, txn.DeviceId, txn.RoomId, txn.Endpoint, txn.TxnId);
+    /// <summary>SHA-256 of the parts: txn ids (and device ids) are the client's choice, of any length.</summary>
+    private static byte[] Key(ClientTransaction txn) =>
+        SHA256.HashData(KeyCodec.Join(txn.UserId, txn.DeviceId, txn.RoomId, txn.Endpoint, txn.TxnId));
 }
