@@ -10,15 +10,13 @@
 #   bench    publishes conduit-net for this machine's RID, then runs Conduit.Net.Bench against that binary;
 #            extra arguments go to the benchmark (--quick, --only NAME, --out PATH, --durability fast)
 
-[CmdletBinding()]
+# A simple script on purpose (no CmdletBinding, no [Parameter]): an advanced one would take
+# `--out` or `--filter` as its own (ambiguous or unknown) parameters instead of passing them on.
 param(
-    [Parameter(Position = 0)]
     [ValidateSet('build', 'test', 'publish', 'bench')]
-    [string] $Target = 'build',
-
-    [Parameter(Position = 1, ValueFromRemainingArguments = $true)]
-    [string[]] $Rest = @()
+    [string] $Target = 'build'
 )
+$Rest = @($args)
 
 $ErrorActionPreference = 'Stop'
 # A failing dotnet (or any native command) stops the script with its exit code instead of carrying on.

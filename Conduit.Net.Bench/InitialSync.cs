@@ -92,6 +92,7 @@ internal static class InitialSync
         section.Figure("first_ms", "first run", times[0], "ms");
         section.Figure("min_ms", "fastest", times.Min(), "ms");
         section.Figure("max_ms", "slowest", times.Max(), "ms");
+        section.Figure("server_cpu_ms_per_sync", "server CPU per sync", (double)section.Json["server_cpu_seconds"]! * 1000 / times.Count, "ms");
         section.Figure("response_kb", "response size", sizesKb[^1], "KB");
         section.Detail("runs_ms", new JsonArray([.. times.Select(t => (JsonNode)Math.Round(t, 1))]));
         section.Line(

@@ -36,6 +36,9 @@ internal static class SyncApi
         return body;
     }
 
+    /// <summary>The expected values of an assertion, listed in place.</summary>
+    public static string[] Expect(params string[] values) => values;
+
     public static string NextBatch(this JsonNode sync) => (string)sync["next_batch"]!;
 
     public static JsonObject? Joined(this JsonNode sync, string roomId) => sync["rooms"]?["join"]?[roomId] as JsonObject;

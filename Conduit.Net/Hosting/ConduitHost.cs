@@ -113,6 +113,9 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<StrippedState>();
         builder.Services.AddSingleton<RoomsProvider>();
         builder.Services.AddSingleton<AccountDataProvider>();
+        builder.Services.AddSingleton<TypingProvider>();
+        builder.Services.AddSingleton<ReceiptsProvider>();
+        builder.Services.AddSingleton<PresenceProvider>();
         builder.Services.AddSingleton<UnreadNotificationsProvider>();
         builder.Services.AddSingleton<SyncService>();
         builder.Services.AddSingleton<RoomSummaries>();

@@ -18,15 +18,13 @@ internal static class Sync
     private static async Task SyncAsync(HttpContext http)
     {
         var caller = http.Caller();
-        var setPresence = http.Query("set_presence");
-        SyncService.CheckSetPresence(setPresence);
         var request = new SyncRequest(
             caller.UserId,
             caller.DeviceId,
             http.Query("filter"),
             http.Query("since"),
             Bool(http, "full_state"),
-            setPresence,
+            http.Query("set_presence"),
             Timeout(http),
             Bool(http, "use_state_after"));
         var body = await http.RequestServices.GetRequiredService<SyncService>().SyncAsync(request, http.RequestAborted);

@@ -82,7 +82,7 @@ public sealed class RoomWindows
     {
         var roomFilter = pass.Filter.Room;
         var limit = roomFilter.Timeline.LimitOr(DefaultTimelineLimit, MaxTimelineLimit);
-        var (events, limited) = ReadTimeline(room, window, limit, roomFilter.Timeline, _visibility.ForUser(pass.UserId, room));
+        var (events, limited) = ReadTimeline(room, window, limit, roomFilter.Timeline, _visibility.ForUser(pass.UserId, room), pass.UserId);
         var inTimeline = events.Select(e => e.ShortEventId).ToHashSet();
 
         var end = _events.StateAtPosition(room, window.UpTo);
@@ -133,9 +133,11 @@ public sealed class RoomWindows
     /// <summary>
     /// The window's latest events the filter and history visibility let through, oldest first, at
     /// most <paramref name="limit"/>; limited when there are more (or too many hidden ones to look at).
+    /// The user's own leave and ban events always pass visibility: without them a rejected invite,
+    /// whose leave the rule hides in a <c>shared</c> room, would never leave the client's room list.
     /// </summary>
     private (List<StoredEvent> Events, bool Limited) ReadTimeline(
-        RoomSnapshot room, RoomWindow window, int limit, Filters.RoomEventFilter filter, HistoryVisibility.Checker checker)
+        RoomSnapshot room, RoomWindow window, int limit, Filters.RoomEventFilter filter, HistoryVisibility.Checker checker, string userId)
     {
         var events = new List<StoredEvent>();
         var limited = false;
@@ -149,7 +151,7 @@ public sealed class RoomWindows
                     limited = true;
                     break;
                 }
-                if (!filter.Matches(room.RoomId, stored.Type, stored.Sender, stored.Content) || !checker.MaySee(stored))
+                if (!filter.Matches(room.RoomId, stored.Type, stored.Sender, stored.Content) || !(checker.MaySee(stored) || IsOwnDeparture(stored, userId)))
                     continue;
                 if (events.Count == limit)
                 {
@@ -208,6 +210,9 @@ public sealed class RoomWindows
         }
         return kept;
     }
+
+    private static bool IsOwnDeparture(StoredEvent stored, string userId) =>
+        stored.Type == EventTypes.Member && stored.StateKey == userId && stored.Membership is Core.Auth.Membership.Leave or Core.Auth.Membership.Ban;
 
     private bool IsMember(ulong shortStateKey) => _events.Ids.StateKeyOf(shortStateKey).Type == EventTypes.Member;
 

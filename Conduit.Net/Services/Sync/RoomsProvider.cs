@@ -61,24 +61,26 @@ public sealed class RoomsProvider : ISyncProvider
 
         foreach (var entry in _events.Members.RoomsOf(pass.UserId))
         {
-            if (!pass.Filter.Room.IncludesRoom(entry.RoomId) || _events.Find(entry.RoomId) is not { } room)
+            if (_events.Find(entry.RoomId) is not { } room || MembershipAt(room, entry, pass.UserId, upTo) is not { } member)
                 continue;
-            if (MemberEventAt(room, entry, pass.UserId, upTo) is not { Membership: { } membership } member)
+            if (member.Membership == Membership.Join)
+                pass.JoinedRooms.Add(room.RoomId);
+            if (!pass.Filter.Room.IncludesRoom(room.RoomId))
                 continue;
             var inWindow = since is null || changed.Contains(entry.RoomId);
-            switch (membership)
+            switch (member.Membership)
             {
                 case Membership.Join:
                     WriteJoined(pass, room, since, upTo, inWindow);
                     break;
                 case Membership.Invite when inWindow || pass.Request.FullState:
-                    pass.Response.InvitedRoom(room.RoomId, _stripped.Of(member));
+                    pass.Response.InvitedRoom(room.RoomId, _stripped.Of(member.Event()));
                     break;
                 case Membership.Knock when inWindow || pass.Request.FullState:
-                    pass.Response.KnockedRoom(room.RoomId, _stripped.Of(member));
+                    pass.Response.KnockedRoom(room.RoomId, _stripped.Of(member.Event()));
                     break;
                 case Membership.Leave or Membership.Ban when since is null ? pass.Filter.Room.IncludeLeave : inWindow:
-                    WriteLeft(pass, room, member, since);
+                    WriteLeft(pass, room, member.Event(), since);
                     break;
             }
         }
@@ -86,7 +88,6 @@ public sealed class RoomsProvider : ISyncProvider
 
     private void WriteJoined(SyncPass pass, RoomSnapshot room, long? since, long upTo, bool membershipChanged)
     {
-        pass.JoinedRooms.Add(room.RoomId);
         var joinedInWindow = since is { } from && membershipChanged && MembershipAt(room, pass.UserId, from) != Membership.Join;
         var full = since is null || pass.Request.FullState || joinedInWindow;
         if (!full && room.LastPosition <= since)
@@ -115,11 +116,17 @@ public sealed class RoomsProvider : ISyncProvider
         view.WriteTo(pass.Response.LeftRoom(room.RoomId), pass.Response.StateField);
     }
 
-    /// <summary>The user's member event as of position <paramref name="upTo"/>, or null when they had none.</summary>
-    private StoredEvent? MemberEventAt(RoomSnapshot room, UserRoom entry, string userId, long upTo) =>
-        entry.Position <= upTo
-            ? _events.Timeline.Get(entry.ShortEventId)
-            : RoomWindows.MemberIn(_events, _events.StateAtPosition(room, upTo), userId);
+    /// <summary>
+    /// The user's membership as of position <paramref name="upTo"/> (null when they had none), from
+    /// the index entry when it is not newer than that; the member event is read only when asked for.
+    /// </summary>
+    private Member? MembershipAt(RoomSnapshot room, UserRoom entry, string userId, long upTo)
+    {
+        if (entry.Position <= upTo)
+            return new Member(entry.Membership, () => _events.Timeline.Get(entry.ShortEventId)!);
+        var stored = RoomWindows.MemberIn(_events, _events.StateAtPosition(room, upTo), userId);
+        return stored?.Membership is { } membership ? new Member(membership, () => stored) : null;
+    }
 
     private string? MembershipAt(RoomSnapshot room, string userId, long position) =>
         RoomWindows.MemberIn(_events, _events.StateAtPosition(room, position), userId)?.Membership;
@@ -131,4 +138,6 @@ public sealed class RoomsProvider : ISyncProvider
         && previous.TryGetProperty("membership", out var value) && value.ValueKind == JsonValueKind.String
             ? value.GetString()
             : null;
+
+    private sealed record Member(string Membership, Func<StoredEvent> Event);
 }

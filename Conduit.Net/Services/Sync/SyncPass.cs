@@ -32,7 +32,7 @@ public sealed class SyncPass
 
     public SyncResponse Response { get; }
 
-    /// <summary>The rooms the user is joined to at <see cref="UpTo"/> that the filter lets through (set by the rooms stream).</summary>
+    /// <summary>The rooms the user is joined to at <see cref="UpTo"/>, whatever the filter (set by the rooms stream).</summary>
     public HashSet<string> JoinedRooms { get; } = new(StringComparer.Ordinal);
 
     /// <summary>

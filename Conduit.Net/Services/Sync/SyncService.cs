@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using Conduit.Net.Core.Errors;
 using Conduit.Net.Services.Filters;
+using Conduit.Net.Services.Presence;
 using Conduit.Net.Storage;
 
 namespace Conduit.Net.Services.Sync;
@@ -14,28 +14,42 @@ namespace Conduit.Net.Services.Sync;
 /// <remarks>
 /// Streams run in order: rooms first, because the others report on the rooms it found; unread
 /// notification counts last, because they go into every joined room the others put in the response.
-/// The ephemeral and end-to-end streams join the list, before the counts, as they are built.
+/// The end-to-end streams join the list, before the counts, as they are built.
 /// </remarks>
 public sealed class SyncService
 {
     private readonly KvStore _store;
     private readonly FilterService _filters;
+    private readonly PresenceService _presence;
     private readonly TimeProvider _time;
     private readonly ISyncProvider[] _providers;
 
-    public SyncService(KvStore store, FilterService filters, TimeProvider time, RoomsProvider rooms, AccountDataProvider accountData, UnreadNotificationsProvider unread)
+    public SyncService(
+        KvStore store,
+        FilterService filters,
+        PresenceService presence,
+        TimeProvider time,
+        RoomsProvider rooms,
+        AccountDataProvider accountData,
+        TypingProvider typing,
+        ReceiptsProvider receipts,
+        PresenceProvider presenceProvider,
+        UnreadNotificationsProvider unread)
     {
         _store = store;
         _filters = filters;
+        _presence = presence;
         _time = time;
-        _providers = [rooms, accountData, unread];
+        _providers = [rooms, accountData, typing, receipts, presenceProvider, unread];
     }
 
     /// <summary>
     /// The sync response: at once for an initial sync, with <c>full_state</c>, when there is news or
     /// when the timeout is zero; otherwise when news arrives or the timeout passes (an empty response
     /// whose <c>next_batch</c> is the latest position). 400 <c>M_INVALID_PARAM</c> for a token this
-    /// server did not hand out or an unknown filter id.
+    /// server did not hand out, an unknown filter id or a <c>set_presence</c> that is none of
+    /// <c>online</c>, <c>unavailable</c> and <c>offline</c>. While it runs, the user counts as syncing
+    /// for presence, with the request's <c>set_presence</c>.
     /// </summary>
     public async Task<JsonObject> SyncAsync(SyncRequest request, CancellationToken cancellationToken)
     {
@@ -43,6 +57,7 @@ public sealed class SyncService
         ulong? since = request.Since is { Length: > 0 } token ? SyncToken.Parse(token, _store.CommittedCount) : null;
         if (since == 0)
             since = null;
+        using var syncing = _presence.BeginSync(request.UserId, request.SetPresence);
         var wait = since is not null && !request.FullState && request.Timeout > TimeSpan.Zero;
         var deadline = _time.GetUtcNow() + request.Timeout;
 
@@ -72,12 +87,5 @@ public sealed class SyncService
             if (woken.IsFaulted)
                 await woken;
         }
-    }
-
-    /// <summary>400 <c>M_INVALID_PARAM</c> unless <paramref name="value"/> is a <c>set_presence</c> value.</summary>
-    public static void CheckSetPresence(string? value)
-    {
-        if (value is not (null or "online" or "unavailable" or "offline"))
-            throw MatrixException.InvalidParam("set_presence must be online, unavailable or offline.");
     }
 }
