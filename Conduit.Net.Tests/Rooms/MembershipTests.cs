@@ -103,6 +103,36 @@ public sealed class MembershipTests
     }
 
     [Test]
+    public async Task A_new_display_name_or_avatar_reaches_the_member_event_of_every_joined_room()
+    {
+        var alice = await NewUserAsync("alice");
+        var first = await _server.CreateRoomAsync(alice);
+        var second = await _server.CreateRoomAsync(alice);
+        var left = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
+        var bob = await NewUserAsync("bob");
+        await _server.JoinAsync(bob, left);
+        await _server.LeaveAsync(alice, left);
+        var profile = $"{RoomApi.Client}/profile/{RoomApi.Escape(alice.UserId)}";
+
+        var (status, _) = await _server.SendAsync(HttpMethod.Put, $"{profile}/displayname", new JsonObject { ["displayname"] = "Alice Renamed" }, alice.AccessToken);
+        Assert.That(status, Is.EqualTo(200));
+        (status, _) = await _server.SendAsync(HttpMethod.Put, $"{profile}/avatar_url", new JsonObject { ["avatar_url"] = "mxc://localhost/new" }, alice.AccessToken);
+        Assert.That(status, Is.EqualTo(200));
+        foreach (var roomId in new[] { first, second })
+        {
+            var member = await _server.GetStateAsync(alice, roomId, "m.room.member", alice.UserId);
+            Assert.That((string?)member["membership"], Is.EqualTo("join"));
+            Assert.That((string?)member["displayname"], Is.EqualTo("Alice Renamed"));
+            Assert.That((string?)member["avatar_url"], Is.EqualTo("mxc://localhost/new"));
+        }
+        Assert.That((string?)(await _server.GetStateAsync(bob, left, "m.room.member", alice.UserId))["displayname"], Is.Not.EqualTo("Alice Renamed"), "rooms one left keep the old event");
+
+        (status, _) = await _server.SendAsync(HttpMethod.Delete, $"{profile}/avatar_url", accessToken: alice.AccessToken);
+        Assert.That(status, Is.EqualTo(200));
+        Assert.That((await _server.GetStateAsync(alice, first, "m.room.member", alice.UserId))["avatar_url"], Is.Null);
+    }
+
+    [Test]
     public async Task Leaving_removes_the_room_from_joined_rooms_and_a_left_user_reads_the_state_as_they_left_it()
     {
         var alice = await NewUserAsync("alice");

@@ -109,6 +109,7 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<TypingService>();
         builder.Services.AddSingleton<PresenceService>();
         builder.Services.AddSingleton<RoomUpgrades>();
+        builder.Services.AddSingleton<RoomProfiles>();
         builder.Services.AddSingleton<RoomWindows>();
         builder.Services.AddSingleton<StrippedState>();
         builder.Services.AddSingleton<RoomsProvider>();

@@ -2,6 +2,7 @@ using Conduit.Net.Api.Http;
 using Conduit.Net.Core.Errors;
 using Conduit.Net.Core.Identifiers;
 using Conduit.Net.Services.Profiles;
+using Conduit.Net.Services.Rooms;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -44,15 +45,15 @@ internal static class Profile
         var caller = http.Caller();
         var userId = TargetUser(http);
         var body = await http.ReadObjectAsync();
-        Profiles(http).SetField(caller.UserId, userId, http.Route("keyName"), body);
+        await http.RequestServices.GetRequiredService<RoomProfiles>().SetFieldAsync(caller.UserId, userId, http.Route("keyName"), body, http.RequestAborted);
         await http.WriteEmptyObjectAsync();
     }
 
-    private static Task DeleteFieldAsync(HttpContext http)
+    private static async Task DeleteFieldAsync(HttpContext http)
     {
         var caller = http.Caller();
-        Profiles(http).DeleteField(caller.UserId, TargetUser(http), http.Route("keyName"));
-        return http.WriteEmptyObjectAsync();
+        await http.RequestServices.GetRequiredService<RoomProfiles>().DeleteFieldAsync(caller.UserId, TargetUser(http), http.Route("keyName"), http.RequestAborted);
+        await http.WriteEmptyObjectAsync();
     }
 
     private static UserId TargetUser(HttpContext http)

@@ -19,8 +19,8 @@ namespace Conduit.Net.Services.Profiles;
 /// <remarks>
 /// A user without any field reads as "no profile" (404), like one that never existed, and so does a
 /// deactivated one: deactivation erases the profile. Profiles of users on other servers need
-/// federation and read as not found until it exists. Changes are not yet propagated to rooms
-/// (<c>m.room.member</c>) or presence: neither exists yet.
+/// federation and read as not found until it exists. A new display name or avatar reaches the
+/// user's rooms through <c>Rooms.RoomProfiles</c>, which the profile endpoints call.
 /// </remarks>
 public sealed partial class ProfileService
 {

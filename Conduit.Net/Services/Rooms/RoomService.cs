@@ -18,7 +18,7 @@ namespace Conduit.Net.Services.Rooms;
 /// redacting, and reading the current state and single events, with the access rules of each.
 /// Membership changes live in <see cref="MembershipService"/>, history in <see cref="RoomHistory"/>.
 /// </summary>
-public sealed partial class RoomService
+public sealed class RoomService
 {
     public const string PrivateChat = "private_chat";
     public const string TrustedPrivateChat = "trusted_private_chat";
