@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Conduit.Net.Api.Http;
 using Conduit.Net.Core.Errors;
+using Conduit.Net.Services.Filters;
 using Conduit.Net.Services.Rooms;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -91,10 +92,15 @@ internal static class RoomMessages
             _ => throw MatrixException.InvalidParam("limit must be a non-negative integer."),
         };
 
+    /// <summary>
+    /// The <c>filter</c> query parameter: inline JSON only, as the spec defines it for these
+    /// endpoints (no filter ids). Text that is not a JSON object is a bad parameter
+    /// (<c>M_INVALID_PARAM</c>); a field of the wrong shape is <c>M_BAD_JSON</c>, as everywhere.
+    /// </summary>
     private static RoomEventFilter Filter(HttpContext http)
     {
         if (http.Query("filter") is not { Length: > 0 } text)
-            return RoomEventFilter.None;
+            return RoomEventFilter.Everything;
         JsonNode? node;
         try
         {
@@ -104,7 +110,7 @@ internal static class RoomMessages
         {
             throw MatrixException.InvalidParam("filter must be a JSON RoomEventFilter.");
         }
-        return node is JsonObject json ? RoomEventFilter.Parse(json) : throw MatrixException.InvalidParam("filter must be a JSON object.");
+        return node is JsonObject json ? FilterParser.ParseRoomEventFilter(json) : throw MatrixException.InvalidParam("filter must be a JSON object.");
     }
 
     private static RoomHistory Service(HttpContext http) => http.RequestServices.GetRequiredService<RoomHistory>();

@@ -33,7 +33,7 @@ public static class FilterParser
     }
 
     /// <summary>
-    /// An inline filter as <c>/sync</c> and <c>/messages</c> take it in the query string:
+    /// An inline filter as <c>/sync</c> takes it in the query string:
     /// <c>M_NOT_JSON</c> when it does not parse, <c>M_BAD_JSON</c> when it is not an object or a
     /// field has the wrong shape.
     /// </summary>

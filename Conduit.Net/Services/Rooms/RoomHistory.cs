@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Conduit.Net.Core.Auth;
 using Conduit.Net.Core.Errors;
 using Conduit.Net.Core.Events;
+using Conduit.Net.Services.Filters;
 
 namespace Conduit.Net.Services.Rooms;
 
@@ -63,7 +64,7 @@ public sealed class RoomHistory
 
         long? last = null;
         var exhausted = true;
-        if (filter.AllowsRoom(room.RoomId))
+        if (filter.IncludesRoom(room.RoomId))
         {
             var scanned = 0;
             foreach (var stored in range)
@@ -75,7 +76,7 @@ public sealed class RoomHistory
                 }
                 scanned++;
                 last = stored.Position;
-                if (filter.Matches(stored) && checker.MaySee(stored))
+                if (filter.Matches(room.RoomId, stored.Type, stored.Sender, stored.Content) && checker.MaySee(stored))
                     chunk.Add(stored);
             }
         }
@@ -102,8 +103,8 @@ public sealed class RoomHistory
 
         limit = Math.Clamp(limit, 0, MaxLimit);
         var beforeLimit = limit / 2;
-        var before = Collect(_events.Timeline.Range(room.ShortRoomId, null, target.Position - 1, newestFirst: true), beforeLimit, filter, checker);
-        var after = Collect(_events.Timeline.Range(room.ShortRoomId, target.Position, readUpTo, newestFirst: false), limit - beforeLimit, filter, checker);
+        var before = Collect(_events.Timeline.Range(room.ShortRoomId, null, target.Position - 1, newestFirst: true), room.RoomId, beforeLimit, filter, checker);
+        var after = Collect(_events.Timeline.Range(room.ShortRoomId, target.Position, readUpTo, newestFirst: false), room.RoomId, limit - beforeLimit, filter, checker);
 
         var lastReturned = after.Count > 0 ? after[^1] : target;
         JsonArray state;
@@ -195,7 +196,7 @@ public sealed class RoomHistory
         throw RoomService.NotInRoom();
     }
 
-    private static List<StoredEvent> Collect(IEnumerable<StoredEvent> range, int limit, RoomEventFilter filter, HistoryVisibility.Checker checker)
+    private static List<StoredEvent> Collect(IEnumerable<StoredEvent> range, string roomId, int limit, RoomEventFilter filter, HistoryVisibility.Checker checker)
     {
         var collected = new List<StoredEvent>();
         if (limit == 0)
@@ -205,7 +206,7 @@ public sealed class RoomHistory
         {
             if (++scanned > MaxScanned + limit)
                 break;
-            if (filter.Matches(stored) && checker.MaySee(stored))
+            if (filter.Matches(roomId, stored.Type, stored.Sender, stored.Content) && checker.MaySee(stored))
             {
                 collected.Add(stored);
                 if (collected.Count == limit)

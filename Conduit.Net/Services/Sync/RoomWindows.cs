@@ -137,7 +137,7 @@ public sealed class RoomWindows
     /// whose leave the rule hides in a <c>shared</c> room, would never leave the client's room list.
     /// </summary>
     private (List<StoredEvent> Events, bool Limited) ReadTimeline(
-        RoomSnapshot room, RoomWindow window, int limit, Filters.RoomEventFilter filter, HistoryVisibility.Checker checker, string userId)
+        RoomSnapshot room, RoomWindow window, int limit, RoomEventFilter filter, HistoryVisibility.Checker checker, string userId)
     {
         var events = new List<StoredEvent>();
         var limited = false;
