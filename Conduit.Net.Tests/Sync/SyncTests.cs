@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using Conduit.Net.Tests.Api;
+using Conduit.Net.Storage;
 using Conduit.Net.Tests.Rooms;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conduit.Net.Tests.Sync;
 
@@ -173,6 +175,28 @@ public sealed class SyncTests
         Assert.That(sync.Invited(roomId), Is.Not.Null, sync.ToJsonString());
     }
 
+    [Test]
+    public async Task A_long_poll_the_client_abandons_leaves_no_watch_behind()
+    {
+        var (alice, _) = await _server.UserWithRoomAsync("alice");
+        var since = (await _server.SyncAsync(alice)).NextBatch();
+        var store = _server.Host.Services.GetRequiredService<KvStore>();
+        var before = store.PendingWatches;
+
+        using (var abandon = new CancellationTokenSource())
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"{SyncApi.SyncPath}?since={since}&timeout=600000");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", alice.AccessToken);
+            var poll = _server.Http.SendAsync(request, abandon.Token);
+            await WaitUntil(() => store.PendingWatches > before);
+            await abandon.CancelAsync();
+            Assert.That(async () => await poll, Throws.InstanceOf<OperationCanceledException>());
+        }
+
+        await WaitUntil(() => store.PendingWatches == before);
+        Assert.That(store.PendingWatches, Is.EqualTo(before));
+    }
+
     [TestCase("garbage")]
     [TestCase("s12_34")]
     [TestCase("-5")]
@@ -206,6 +230,13 @@ public sealed class SyncTests
 
         Assert.That(status, Is.EqualTo(401));
         Assert.That(body.ErrCode(), Is.EqualTo("M_MISSING_TOKEN"));
+    }
+
+    /// <summary>Waits for something the server does in the background; gives up after a generous while.</summary>
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        for (var i = 0; i < 400 && !condition(); i++)
+            await Task.Delay(25);
     }
 
     private async Task<JsonArray> Messages(TestSession who, string roomId, string query)
