@@ -86,9 +86,6 @@ public static class Trees
     /// </summary>
     public const string RoomIdToShort = "roomid_shortroomid";
 
-    /// <summary><c>shortroomid_roomid</c>: the reverse of <see cref="RoomIdToShort"/>. Key: u64. Value: UTF-8 room id. Owner: Rooms.</summary>
-    public const string ShortToRoomId = "shortroomid_roomid";
-
     /// <summary>
     /// <c>eventid_shorteventid</c>: event ids interned to short ids. Key: UTF-8 event id. Value: u64 short event
     /// id. The way back is <see cref="EventIndex"/> and the id stored with the PDU. Owner: Rooms.

@@ -15,7 +15,7 @@ public sealed class ShortIds
 
     public ShortIds(KvStore store)
     {
-        _rooms = new Interner(store, store.Tree(Trees.RoomIdToShort), store.Tree(Trees.ShortToRoomId), 10_000);
+        _rooms = new Interner(store, store.Tree(Trees.RoomIdToShort), null, 10_000);
         _events = new Interner(store, store.Tree(Trees.EventIdToShort), null, 20_000);
         _stateKeys = new Interner(store, store.Tree(Trees.StateKeyToShort), store.Tree(Trees.ShortToStateKey), 50_000);
     }
@@ -24,15 +24,11 @@ public sealed class ShortIds
 
     public ulong GetOrCreateRoom(string roomId, RoomWrite write) => _rooms.GetOrCreate(roomId, write);
 
-    public string? RoomIdOf(ulong shortRoomId) => _rooms.NameOf(shortRoomId);
-
     public ulong? FindEvent(string eventId, RoomWrite? write = null) => _events.Find(eventId, write);
-
-    public ulong GetOrCreateEvent(string eventId, RoomWrite write) => _events.GetOrCreate(eventId, write);
 
     /// <summary>
     /// The short id of an event this server just built: its id covers its content, prev_events and
-    /// timestamp, so no other event has it and the look-ups of <see cref="GetOrCreateEvent"/> are skipped.
+    /// timestamp, so no other event has it and the look-ups of an intern are skipped.
     /// </summary>
     public ulong CreateLocalEvent(string eventId, RoomWrite write) => _events.Create(eventId, write);
 
