@@ -39,6 +39,7 @@ public sealed class InteropTests
     }
 
     [TestCase("accounts")]
+    [TestCase("chat")]
     [TestCase("history-visibility")]
     public async Task Matrix_js_sdk_completes_the_scenario(string scenario)
     {
