@@ -35,6 +35,12 @@ public sealed class KvStore : IDisposable
     private readonly KvTree _global;
 
     private readonly object _commitLock = new();
+
+    // LiteDB 5.0.21 is not safe for a read that runs while a write transaction changes pages: under
+    // concurrent senders FindById threw IndexOutOfRangeException from its query executor (LiteDB
+    // issues #1429, #2122, #2146). Reads share this lock; the write transaction holds it alone. The
+    // fsync happens after the lock is released, so readers never wait for the disk.
+    private readonly ReaderWriterLockSlim _access = new(LockRecursionPolicy.SupportsRecursion);
     private ulong _persistedCount;
 
     private readonly object _countLock = new();
@@ -302,46 +308,74 @@ public sealed class KvStore : IDisposable
         lock (_commitLock)
         {
             _flush?.ThrowIfFailed();
-            if (!_db.BeginTrans())
-                throw new InvalidOperationException("A LiteDB transaction is already open on this thread.");
-            var counter = Math.Max(_persistedCount, batch.MaxCount);
+            _access.EnterWriteLock();
             try
             {
-                foreach (var operation in batch.Operations)
-                {
-                    var id = new BsonValue(operation.Key);
-                    var collection = operation.Tree.Collection;
-                    switch (operation.Kind)
-                    {
-                        case WriteBatch.Kind.Put:
-                            collection.Upsert(Document(id, operation.Value!));
-                            break;
-                        case WriteBatch.Kind.Remove:
-                            collection.Delete(id);
-                            break;
-                        case WriteBatch.Kind.Increment:
-                            incremented = ReadCounter(operation.Tree, collection.FindById(id)) + 1;
-                            collection.Upsert(Document(id, KeyCodec.U64(incremented)));
-                            break;
-                    }
-                }
-
-                // Counts can commit out of order; the stored counter only ever grows.
-                if (counter > _persistedCount)
-                    _global.Collection.Upsert(Document(new BsonValue(CounterKey), KeyCodec.U64(counter)));
-                _db.Commit();
+                return ApplyExclusive(batch, out incremented);
             }
-            catch
+            finally
             {
-                _db.Rollback();
-                throw;
+                _access.ExitWriteLock();
             }
-            _persistedCount = counter;
-            var ticket = _flush?.Written() ?? 0;
-            if (_log.Length > ForcedCheckpointBytes)
-                _db.Checkpoint();
-            return ticket;
         }
+    }
+
+    /// <summary>Runs <paramref name="read"/> while no write transaction is changing LiteDB's pages.</summary>
+    internal T Read<T>(Func<T> read)
+    {
+        _access.EnterReadLock();
+        try
+        {
+            return read();
+        }
+        finally
+        {
+            _access.ExitReadLock();
+        }
+    }
+
+    private long ApplyExclusive(WriteBatch batch, out ulong incremented)
+    {
+        incremented = 0;
+        if (!_db.BeginTrans())
+            throw new InvalidOperationException("A LiteDB transaction is already open on this thread.");
+        var counter = Math.Max(_persistedCount, batch.MaxCount);
+        try
+        {
+            foreach (var operation in batch.Operations)
+            {
+                var id = new BsonValue(operation.Key);
+                var collection = operation.Tree.Collection;
+                switch (operation.Kind)
+                {
+                    case WriteBatch.Kind.Put:
+                        collection.Upsert(Document(id, operation.Value!));
+                        break;
+                    case WriteBatch.Kind.Remove:
+                        collection.Delete(id);
+                        break;
+                    case WriteBatch.Kind.Increment:
+                        incremented = ReadCounter(operation.Tree, collection.FindById(id)) + 1;
+                        collection.Upsert(Document(id, KeyCodec.U64(incremented)));
+                        break;
+                }
+            }
+
+            // Counts can commit out of order; the stored counter only ever grows.
+            if (counter > _persistedCount)
+                _global.Collection.Upsert(Document(new BsonValue(CounterKey), KeyCodec.U64(counter)));
+            _db.Commit();
+        }
+        catch
+        {
+            _db.Rollback();
+            throw;
+        }
+        _persistedCount = counter;
+        var ticket = _flush?.Written() ?? 0;
+        if (_log.Length > ForcedCheckpointBytes)
+            _db.Checkpoint();
+        return ticket;
     }
 
     /// <summary>
@@ -429,6 +463,7 @@ public sealed class KvStore : IDisposable
         {
             // LiteDB checkpoints on close: the data file gets every page and is synced.
             _db.Dispose();
+            _access.Dispose();
         }
         finally
         {

@@ -41,7 +41,7 @@ public sealed class KvTree
     public byte[]? Get(byte[] key)
     {
         ValidateKey(key);
-        var doc = Collection.FindById(new BsonValue(key));
+        var doc = _store.Read(() => Collection.FindById(new BsonValue(key)));
         return doc?[ValueField].AsBinary;
     }
 
@@ -118,7 +118,10 @@ public sealed class KvTree
     /// Up to <paramref name="limit"/> entries (one more may come back when none hit the exclusive
     /// bound), materialized so that LiteDB's read transaction ends before this returns.
     /// </summary>
-    private (List<KeyValuePair<byte[], byte[]>> Entries, bool Exhausted) ReadChunk(byte[]? from, byte[]? to, bool reverse, int limit)
+    private (List<KeyValuePair<byte[], byte[]>> Entries, bool Exhausted) ReadChunk(byte[]? from, byte[]? to, bool reverse, int limit) =>
+        _store.Read(() => ReadChunkUnlocked(from, to, reverse, limit));
+
+    private (List<KeyValuePair<byte[], byte[]>> Entries, bool Exhausted) ReadChunkUnlocked(byte[]? from, byte[]? to, bool reverse, int limit)
     {
         var query = Collection.Query();
         if (from is not null || to is not null)
