@@ -265,6 +265,24 @@ public sealed class UnreadNotificationTests
         Assert.That(Counts(room["unread_notifications"]!), Is.EqualTo(new UnreadCounts(1, 1)));
     }
 
+    [TestCase("m.read")]
+    [TestCase("m.read.private")]
+    public async Task A_receipt_brings_the_room_with_its_cleared_counts_into_the_next_incremental_sync(string receiptType)
+    {
+        var (alice, bob, _, roomId) = await GroupRoomAsync();
+        await _server.SendTextAsync(alice, roomId, "one");
+        var last = await _server.SendTextAsync(alice, roomId, "two");
+        var (_, initial) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/sync", accessToken: bob.AccessToken);
+        Assert.That(Counts(initial!["rooms"]!["join"]![roomId]!["unread_notifications"]!), Is.EqualTo(new UnreadCounts(2, 0)));
+
+        await ReceiptAsync(bob, roomId, receiptType, last);
+        var (status, body) = await _server.SendAsync(HttpMethod.Get,
+            $"{RoomApi.Client}/sync?since={Uri.EscapeDataString((string)initial["next_batch"]!)}&timeout=10000", accessToken: bob.AccessToken);
+
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        Assert.That(Counts(body!["rooms"]!["join"]![roomId]!["unread_notifications"]!), Is.EqualTo(UnreadCounts.None));
+    }
+
     [Test]
     public async Task Without_the_filter_flag_no_thread_counts_are_given()
     {
