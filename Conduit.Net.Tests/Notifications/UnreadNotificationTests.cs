@@ -144,6 +144,21 @@ public sealed class UnreadNotificationTests
         Assert.That(await UnreadAsync(bob, roomId), Is.EqualTo((1, 0)));
     }
 
+    [Test]
+    public async Task A_new_display_name_carried_into_the_room_does_not_read_it()
+    {
+        var (alice, bob, _, roomId) = await GroupRoomAsync();
+        await _server.SendTextAsync(alice, roomId, "one");
+
+        var (status, body) = await _server.SendAsync(HttpMethod.Put, $"{RoomApi.Client}/profile/{RoomApi.Escape(bob.UserId)}/displayname",
+            new JsonObject { ["displayname"] = "Bob the Builder" }, bob.AccessToken);
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        var member = await _server.GetStateAsync(bob, roomId, "m.room.member", bob.UserId);
+
+        Assert.That((string?)member["displayname"], Is.EqualTo("Bob the Builder"), "the member event was updated");
+        Assert.That(await UnreadAsync(bob, roomId), Is.EqualTo((1, 0)));
+    }
+
     [TestCase("m.read")]
     [TestCase("m.read.private")]
     public async Task A_read_receipt_clears_what_is_at_or_before_its_event(string receiptType)

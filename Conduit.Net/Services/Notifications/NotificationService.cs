@@ -24,8 +24,10 @@ namespace Conduit.Net.Services.Notifications;
 /// the API or by sending an event"), so a user's own event reads their counts up to it too, in the
 /// thread it was sent in (main or a thread): posting in one conversation says nothing about having
 /// seen the others. (Synapse counts no implicit receipt; clients such as matrix-js-sdk add one
-/// locally, so both agree on what the user sees.) Counting starts at the user's join; leaving the
-/// room reads everything before it.
+/// locally, so both agree on what the user sees.) State events do not read: the server sends some
+/// on the user's behalf (a new display name goes into the member event of every room), and
+/// reading every room then would be wrong. Counting starts at the user's join; leaving the room
+/// reads everything before it.
 /// </para>
 /// <para>
 /// What wakes a waiting sync: counts change only with a new event in the room (the timeline stream
@@ -100,7 +102,7 @@ public sealed class NotificationService : IRoomEventIndex
         if (prepared.MayNotify)
             Record(prepared, State(), sender, roomId, Thread(), stored.Position, append.Write);
 
-        if (_rooms.IsLocal(sender))
+        if (_rooms.IsLocal(sender) && !stored.IsState)
             _unread.AddOwnRead(sender, roomId, Thread(), stored.Position, append.Write);
 
         if (stored.Type == EventTypes.Member && stored.StateKey is { } target && _rooms.IsLocal(target))
