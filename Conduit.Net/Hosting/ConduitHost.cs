@@ -82,6 +82,7 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton(_ => KvStore.Open(config.DatabasePath, StoreOptions(config)));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ServerKeyService>();
+        builder.Services.AddSingleton<RemoteServerKeys>();
         builder.Services.AddSingleton(sp => new UserService(sp.GetRequiredService<KvStore>(), config, sp.GetRequiredService<ProfileService>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<UserService>().Devices);
         builder.Services.AddSingleton(sp => sp.GetRequiredService<UserService>().RegistrationTokens);

@@ -22,6 +22,21 @@ public static class Trees
     public const string ServerSigningKeys = "server_signing_keys";
 
     /// <summary>
+    /// <c>server_verify_keys</c>: other servers' verify keys, cached once their publishing object was
+    /// verified. Key: UTF-8 server name, 0xFF, UTF-8 key id. Value: u64 ms timestamp (<c>valid_until_ts</c>
+    /// capped at a week ahead for a current key, <c>expired_ts</c> for an old one), 1 byte (1: an old key,
+    /// 0: a current one), the 32-byte Ed25519 public key. Owner: ServerKeys.
+    /// </summary>
+    public const string ServerVerifyKeys = "server_verify_keys";
+
+    /// <summary>
+    /// <c>server_published_keys</c>: the latest verified publishing-keys object of each other server, as it
+    /// signed it, for the notary endpoint. Key: UTF-8 server name. Value: the object's compact UTF-8 JSON.
+    /// Owner: ServerKeys.
+    /// </summary>
+    public const string ServerPublishedKeys = "server_published_keys";
+
+    /// <summary>
     /// <c>users</c>: local accounts, kept after deactivation so that a name is never reused.
     /// Key: UTF-8 user id (<c>@local:server</c>). Value: json <c>UserRecord</c> (password hash, admin, deactivated). Owner: Users.
     /// </summary>

@@ -1,0 +1,201 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Conduit.Net.Config;
+using Conduit.Net.Core.Crypto;
+using Conduit.Net.Core.Errors;
+using Conduit.Net.Core.Identifiers;
+using Conduit.Net.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Conduit.Net.Services.ServerKeys;
+
+/// <summary>
+/// Other servers' signing keys (server-server API "Retrieving server keys"): verified publishing-keys
+/// objects are cached per key id with how long each key may be trusted, so that signatures on requests
+/// and events can be checked, old events against keys that have since been replaced.
+/// </summary>
+public sealed class RemoteServerKeys
+{
+    /// <summary>The spec's cap on <c>valid_until_ts</c>: a key published for longer cannot be revoked in time.</summary>
+    public static readonly TimeSpan MaxValidity = TimeSpan.FromDays(7);
+
+    private readonly KvStore _store;
+    private readonly KvTree _keys;
+    private readonly KvTree _published;
+    private readonly ServerKeyService _ownKey;
+    private readonly string _serverName;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RemoteServerKeys> _logger;
+    private readonly ConcurrentDictionary<(string Server, string KeyId), CachedKey> _cache = new();
+    private readonly Lock _writeLock = new();
+
+    public RemoteServerKeys(KvStore store, ServerConfig config, ServerKeyService ownKey, TimeProvider time, ILogger<RemoteServerKeys> logger)
+    {
+        _store = store;
+        _keys = store.Tree(Trees.ServerVerifyKeys);
+        _published = store.Tree(Trees.ServerPublishedKeys);
+        _ownKey = ownKey;
+        _serverName = config.ServerName;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>
+    /// The Ed25519 public key (32 bytes) <paramref name="keyId"/> of <paramref name="serverName"/> valid at
+    /// <paramref name="validAtTs"/> (ms since the epoch): our own key, or a cached one (a current key whose
+    /// <c>valid_until_ts</c> is not before that time, or an old key that expired after it); null when none is known.
+    /// </summary>
+    public ValueTask<byte[]?> FindVerifyKeyAsync(string serverName, string keyId, long validAtTs, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (serverName == _serverName)
+            return ValueTask.FromResult(keyId == _ownKey.SigningKey.KeyId ? _ownKey.SigningKey.VerifyKey.PublicKey.ToArray() : null);
+        return ValueTask.FromResult(Cached(serverName, keyId) is { } key && key.ValidAt(validAtTs) ? key.PublicKey : null);
+    }
+
+    /// <summary>
+    /// Verifies a server's self-signed publishing-keys object (<c>server_name</c>, <c>verify_keys</c>,
+    /// <c>old_verify_keys</c>, <c>valid_until_ts</c>, <c>signatures</c>) and caches its keys. Every
+    /// signature the server made with a key it lists in <c>verify_keys</c> must match, and there must be
+    /// at least one. Objects claiming to be this server's are ignored: our own key is never taken from others.
+    /// </summary>
+    /// <exception cref="MatrixException">
+    /// <c>M_INVALID_PARAM</c> when the object is malformed, <c>M_UNAUTHORIZED</c> when its signatures do not hold.
+    /// </exception>
+    public void StorePublishedKeys(JsonObject publishedKeys)
+    {
+        var parsed = Parse(publishedKeys);
+        if (parsed.ServerName == _serverName)
+            return;
+
+        var cappedUntil = Math.Min(parsed.ValidUntilTs, (_time.GetUtcNow() + MaxValidity).ToUnixTimeMilliseconds());
+        lock (_writeLock)
+        {
+            var batch = new WriteBatch();
+            var updates = new List<((string, string) Id, CachedKey Key)>();
+            foreach (var key in parsed.VerifyKeys)
+                Merge(batch, updates, parsed.ServerName, key, new CachedKey(cappedUntil, IsOld: false, key.PublicKey.ToArray()));
+            foreach (var (key, expiredTs) in parsed.OldVerifyKeys)
+                Merge(batch, updates, parsed.ServerName, key, new CachedKey(expiredTs, IsOld: true, key.PublicKey.ToArray()));
+
+            var serverKey = KeyCodec.Utf8(parsed.ServerName);
+            if (_published.Get(serverKey) is not { } previous || ValidUntilOf(previous) <= parsed.ValidUntilTs)
+                batch.Put(_published, serverKey, KeyCodec.Utf8(publishedKeys.ToJsonString()));
+
+            _store.Commit(batch);
+            foreach (var (id, key) in updates)
+                _cache[id] = key;
+        }
+        _logger.LogDebug("Cached the keys of {ServerName} valid until {ValidUntilTs}", parsed.ServerName, cappedUntil);
+    }
+
+    /// <summary>The latest verified publishing-keys object <paramref name="serverName"/> signed, as it signed it; null when none was ever fetched.</summary>
+    public JsonObject? PublishedKeys(string serverName) =>
+        _published.Get(KeyCodec.Utf8(serverName)) is { } stored ? JsonNode.Parse(stored)?.AsObject() : null;
+
+    private void Merge(WriteBatch batch, List<((string, string) Id, CachedKey Key)> updates, string serverName, VerifyKey key, CachedKey candidate)
+    {
+        var existing = Cached(serverName, key.KeyId);
+
+        // A stale copy (from a notary's cache, say) must not shorten what a fresher one granted, and a key
+        // once listed as old stays old: a server never brings a replaced key back.
+        if (existing is not null && existing.PublicKey.AsSpan().SequenceEqual(candidate.PublicKey))
+        {
+            if (existing.IsOld && !candidate.IsOld)
+                return;
+            if (existing.IsOld == candidate.IsOld && existing.ValidUntilTs >= candidate.ValidUntilTs)
+                return;
+        }
+        batch.Put(_keys, KeyCodec.Join(serverName, key.KeyId), candidate.Encode());
+        updates.Add(((serverName, key.KeyId), candidate));
+    }
+
+    private CachedKey? Cached(string serverName, string keyId)
+    {
+        if (_cache.TryGetValue((serverName, keyId), out var cached))
+            return cached;
+        if (_keys.Get(KeyCodec.Join(serverName, keyId)) is not { } stored)
+            return null;
+        return _cache[(serverName, keyId)] = CachedKey.Decode(stored);
+    }
+
+    private static long ValidUntilOf(byte[] storedObject) =>
+        JsonNode.Parse(storedObject)?["valid_until_ts"] is JsonValue value && value.TryGetValue<long>(out var ts) ? ts : 0;
+
+    private static ParsedKeys Parse(JsonObject obj)
+    {
+        if (obj["server_name"] is not JsonValue nameValue || !nameValue.TryGetValue<string>(out var serverName) || !ServerName.TryParse(serverName, out _))
+            throw MatrixException.InvalidParam("The published keys have no valid server_name.");
+        if (obj["valid_until_ts"] is not JsonValue untilValue || !untilValue.TryGetValue<long>(out var validUntilTs))
+            throw MatrixException.InvalidParam($"The published keys of {serverName} have no integer valid_until_ts.");
+        if (obj["verify_keys"] is not JsonObject verifyKeysObject)
+            throw MatrixException.InvalidParam($"The published keys of {serverName} have no verify_keys object.");
+
+        var verifyKeys = new List<VerifyKey>();
+        foreach (var (keyId, entry) in verifyKeysObject)
+            verifyKeys.Add(ParseKey(serverName, keyId, entry));
+
+        var oldVerifyKeys = new List<(VerifyKey, long)>();
+        if (obj["old_verify_keys"] is JsonObject oldObject)
+        {
+            foreach (var (keyId, entry) in oldObject)
+            {
+                if (entry?["expired_ts"] is not JsonValue expiredValue || !expiredValue.TryGetValue<long>(out var expiredTs))
+                    throw MatrixException.InvalidParam($"The old key {keyId} of {serverName} has no integer expired_ts.");
+                oldVerifyKeys.Add((ParseKey(serverName, keyId, entry), expiredTs));
+            }
+        }
+        else if (obj.ContainsKey("old_verify_keys") && obj["old_verify_keys"] is not null)
+        {
+            throw MatrixException.InvalidParam($"The old_verify_keys of {serverName} are not an object.");
+        }
+
+        var signedWith = 0;
+        foreach (var key in verifyKeys)
+        {
+            switch (JsonSigning.Check(obj, serverName, key))
+            {
+                case SignatureCheck.Valid:
+                    signedWith++;
+                    break;
+                case SignatureCheck.NotSignedByEntity or SignatureCheck.NotSignedWithKey:
+                    break;
+                default:
+                    throw new MatrixException(ErrorCode.Unauthorized, $"The published keys of {serverName} carry a bad signature with {key.KeyId}.");
+            }
+        }
+        if (signedWith == 0)
+            throw new MatrixException(ErrorCode.Unauthorized, $"The published keys of {serverName} are not signed with any key they publish.");
+
+        return new ParsedKeys(serverName, validUntilTs, verifyKeys, oldVerifyKeys);
+    }
+
+    private static VerifyKey ParseKey(string serverName, string keyId, JsonNode? entry)
+    {
+        if (entry?["key"] is not JsonValue keyValue || !keyValue.TryGetValue<string>(out var base64))
+            throw MatrixException.InvalidParam($"The key {keyId} of {serverName} has no key string.");
+        return VerifyKey.TryFromBase64(keyId, base64)
+            ?? throw MatrixException.InvalidParam($"The key {keyId} of {serverName} is not an Ed25519 key of the form ed25519:<version>.");
+    }
+
+    private sealed record ParsedKeys(string ServerName, long ValidUntilTs, List<VerifyKey> VerifyKeys, List<(VerifyKey Key, long ExpiredTs)> OldVerifyKeys);
+
+    /// <param name="ValidUntilTs">The capped <c>valid_until_ts</c> of a current key, the <c>expired_ts</c> of an old one.</param>
+    private sealed record CachedKey(long ValidUntilTs, bool IsOld, byte[] PublicKey)
+    {
+        /// <summary>A current key vouches for signatures up to its validity; an old key for those made before it expired.</summary>
+        public bool ValidAt(long ts) => IsOld ? ts < ValidUntilTs : ts <= ValidUntilTs;
+
+        public byte[] Encode()
+        {
+            var bytes = new byte[8 + 1 + PublicKey.Length];
+            KeyCodec.U64((ulong)ValidUntilTs).CopyTo(bytes, 0);
+            bytes[8] = IsOld ? (byte)1 : (byte)0;
+            PublicKey.CopyTo(bytes, 9);
+            return bytes;
+        }
+
+        public static CachedKey Decode(byte[] stored) =>
+            new((long)KeyCodec.ReadU64(stored), stored[8] == 1, stored[9..]);
+    }
+}
