@@ -21,7 +21,7 @@ public sealed class SyncRoomsTests
     public async Task Stop() => await _server.DisposeAsync();
 
     [Test]
-    public async Task An_invite_appears_in_invite_with_stripped_state_and_after_joining_the_room_is_in_join_with_its_full_state()
+    public async Task An_invite_appears_in_invite_with_stripped_state_and_after_joining_the_room_is_in_join_as_on_an_initial_sync()
     {
         var (alice, roomId) = await _server.UserWithRoomAsync("alice", new JsonObject { ["name"] = "Party", ["topic"] = "cake" });
         var bob = await _server.RegisterAsync(Accounts.UniqueName("bob"));
@@ -40,14 +40,18 @@ public sealed class SyncRoomsTests
         Assert.That(invited.Joined(roomId), Is.Null);
 
         await _server.JoinAsync(bob, roomId);
-        var joined = await _server.SyncAsync(bob, since: invited.NextBatch());
+        var joined = await _server.SyncAsync(bob, since: invited.NextBatch(), filter: """{"room":{"timeline":{"limit":3}}}""");
 
         Assert.That(joined.Invited(roomId), Is.Null);
         var room = joined.Joined(roomId)!;
-        Assert.That(room.TimelineEvents().Types(), Does.Contain("m.room.member"));
+        var timeline = room.TimelineEvents();
+        Assert.That(timeline.Types(), Is.EqualTo(SyncApi.Expect("m.room.topic", "m.room.member", "m.room.member")),
+            "the room's latest events, from before the window too: the topic, Bob's invite and his join");
+        Assert.That((bool?)room["timeline"]!["limited"], Is.True, "the room's older events are reached through prev_batch");
         var state = room.StateEvents();
-        Assert.That(state.Types(), Is.SupersetOf(SyncApi.Expect("m.room.create", "m.room.power_levels", "m.room.name", "m.room.topic", "m.room.join_rules")));
+        Assert.That(state.Types(), Is.SupersetOf(SyncApi.Expect("m.room.create", "m.room.power_levels", "m.room.name", "m.room.join_rules")));
         Assert.That(state.Any(e => (string?)e!["state_key"] == alice.UserId), Is.True, "the members the new joiner did not know");
+        Assert.That(state.EventIds().Intersect(timeline.EventIds()), Is.Empty, "state holds what precedes the timeline");
     }
 
     [Test]
@@ -96,15 +100,16 @@ public sealed class SyncRoomsTests
         var bob = await _server.RegisterAsync(Accounts.UniqueName("bob"));
         await _server.JoinAsync(bob, roomId);
         await _server.LeaveAsync(bob, roomId);
-        var since = (await _server.SyncAsync(bob)).NextBatch();
         await _server.SendTextAsync(alice, roomId, "while bob was away");
+        var since = (await _server.SyncAsync(bob)).NextBatch();
 
         await _server.JoinAsync(bob, roomId);
         var sync = await _server.SyncAsync(bob, since: since);
 
         var room = sync.Joined(roomId)!;
         Assert.That(sync.Left(roomId), Is.Null);
-        Assert.That(room.StateEvents().Types(), Does.Contain("m.room.name"));
+        Assert.That(room.StateEvents().Types().Concat(room.TimelineEvents().Types()), Does.Contain("m.room.name"), "state and timeline give the room's full state");
+        Assert.That(room.TimelineEvents().Bodies(), Does.Contain("while bob was away"), "the room's latest events, as for a room new to the client");
         var join = room.TimelineEvents()[^1]!;
         Assert.That((string?)join["state_key"], Is.EqualTo(bob.UserId));
         Assert.That((string?)join["content"]!["membership"], Is.EqualTo("join"));

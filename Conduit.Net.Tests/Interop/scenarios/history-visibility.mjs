@@ -1,8 +1,9 @@
 // A third user who joins late sees exactly the history the room's m.room.history_visibility allows.
 // For each of shared, invited and joined: Alice and Bob talk, Alice invites Carol and says more
-// while Carol is invited, Carol accepts on her phone and the talk goes on; then Carol opens the
-// room on her laptop and pages back to the start through the SDK. The events she gets are exactly
-// the ones the spec's rule lets her see, compared one by one with the room as Alice sees it.
+// while Carol is invited, Carol accepts on her phone and the talk goes on; then Carol pages back to
+// the start through the SDK on her phone (whose running sync got the room as newly joined) and on
+// her laptop (a new device). The events she gets are exactly the ones the spec's rule lets her see,
+// compared one by one with the room as Alice sees it.
 import assert from "node:assert/strict";
 import { Direction, EventType, KnownMembership, Preset } from "matrix-js-sdk";
 import {
@@ -25,6 +26,18 @@ function bodiesOf(events) {
 
 function describeEvents(events) {
   return events.map((event) => `${event.getType()} ${event.getStateKey() ?? ""} ${JSON.stringify(event.getContent())}`).join("\n  ");
+}
+
+/** Pages the room's live timeline back until the server has nothing older; its events, oldest first. */
+async function pageBackToStart(client, roomId) {
+  const room = client.getRoom(roomId);
+  let pages = 0;
+  while (room.oldState.paginationToken !== null) {
+    pages += 1;
+    assert.ok(pages <= 20, "20 pages reached the start of what Carol may see");
+    await client.scrollback(room, 10);
+  }
+  return room.getLiveTimeline().getEvents();
 }
 
 export default async function historyVisibility({ baseUrl, step }) {
@@ -102,7 +115,7 @@ export default async function historyVisibility({ baseUrl, step }) {
         assert.deepEqual(hidden, [], `with ${visibility} Carol's phone was sent messages she may not see`);
       });
 
-      await step(`${visibility}: Carol pages back to the start on her laptop and sees ${visible.join(", ")}`, async () => {
+      await step(`${visibility}: Carol pages back to the start on her phone and on her laptop and sees ${visible.join(", ")}`, async () => {
         // Alice has seen everything since she created the room: the whole room in order.
         const everything = await alice.createMessagesRequest(roomId, null, 100, Direction.Backward);
         assert.equal(everything.end, undefined, "the whole room fits in one page of 100");
@@ -116,20 +129,18 @@ export default async function historyVisibility({ baseUrl, step }) {
         assert.ok(setupEnd >= 0 && resumeIndex > setupEnd, "Alice's view has the setting and Carol's membership");
         const expectedIds = [...all.slice(0, setupEnd + 1), ...all.slice(resumeIndex)].map((event) => event.event_id);
 
+        const expectExactly = (events, device) => {
+          assert.deepEqual(bodiesOf(events), expectedBodies(), `with ${visibility} Carol's ${device} shows the messages sent ${visible.join(", ")}`);
+          assert.deepEqual(events.map((event) => event.getId()), expectedIds,
+            `Carol's ${device} shows exactly the events she may see, in order; it shows:\n  ${describeEvents(events)}`);
+        };
+
+        expectExactly(await pageBackToStart(carol, roomId), "phone");
+
         const laptop = await loginWithPassword(baseUrl, carolId, carolPassword, "Carol's laptop");
         try {
           await startSyncing(laptop, 5);
-          const room = laptop.getRoom(roomId);
-          let pages = 0;
-          while (room.oldState.paginationToken !== null) {
-            pages += 1;
-            assert.ok(pages <= 20, "20 pages reached the start of what Carol may see");
-            await laptop.scrollback(room, 10);
-          }
-          const events = room.getLiveTimeline().getEvents();
-          assert.deepEqual(bodiesOf(events), expectedBodies(), `with ${visibility} Carol sees the messages sent ${visible.join(", ")}`);
-          assert.deepEqual(events.map((event) => event.getId()), expectedIds,
-            `Carol's laptop shows exactly the events she may see, in order; it shows:\n  ${describeEvents(events)}`);
+          expectExactly(await pageBackToStart(laptop, roomId), "laptop");
         } finally {
           laptop.stopClient();
         }

@@ -95,7 +95,10 @@ public sealed class RoomsProvider : ISyncProvider
         if (full)
             pass.FullRooms.Add(room.RoomId);
 
-        var view = _windows.Read(pass, room, new RoomWindow(full ? null : since, since, upTo, StateVisible: true, WithSummary: true));
+        // A room joined within the window is new to the client: its latest events as on an initial
+        // sync, not only those after since, so that the timeline and prev_batch lead to its history.
+        var timelineAfter = joinedInWindow ? null : since;
+        var view = _windows.Read(pass, room, new RoomWindow(full ? null : since, timelineAfter, upTo, StateVisible: true, WithSummary: true));
         if (!full && !view.HasNews)
             return;
         view.WriteTo(pass.Response.JoinedRoom(room.RoomId), pass.Response.StateField);
