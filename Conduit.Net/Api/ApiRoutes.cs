@@ -38,5 +38,7 @@ public static class ApiRoutes
         routes.MapSync();
         routes.MapRoomDirectoryListing();
         routes.MapUserDirectorySearch();
+        routes.MapKeys();
+        routes.MapCrossSigning();
     }
 }

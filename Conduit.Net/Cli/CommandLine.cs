@@ -3,6 +3,7 @@ using System.Reflection;
 using Conduit.Net.Config;
 using Conduit.Net.Core.Errors;
 using Conduit.Net.Hosting;
+using Conduit.Net.Services.Keys;
 using Conduit.Net.Services.Profiles;
 using Conduit.Net.Services.Users;
 using Conduit.Net.Storage;
@@ -94,7 +95,7 @@ internal sealed class Verbs(CliConsole console, Option<string?> configOption)
         {
             try
             {
-                return action(new UserService(store, config, new ProfileService(store, config)));
+                return action(new UserService(store, config, new ProfileService(store, config), observers: [new DeviceKeyStore(store)]));
             }
             catch (MatrixException e)
             {

@@ -6,6 +6,7 @@ using Conduit.Net.Services.AccountData;
 using Conduit.Net.Services.Directories;
 using Conduit.Net.Services.Ephemeral;
 using Conduit.Net.Services.Filters;
+using Conduit.Net.Services.Keys;
 using Conduit.Net.Services.Notifications;
 using Conduit.Net.Services.Presence;
 using Conduit.Net.Services.Profiles;
@@ -83,7 +84,7 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ServerKeyService>();
         builder.Services.AddSingleton<RemoteServerKeys>();
-        builder.Services.AddSingleton(sp => new UserService(sp.GetRequiredService<KvStore>(), config, sp.GetRequiredService<ProfileService>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new UserService(sp.GetRequiredService<KvStore>(), config, sp.GetRequiredService<ProfileService>(), sp.GetRequiredService<TimeProvider>(), sp.GetServices<IDeviceObserver>()));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<UserService>().Devices);
         builder.Services.AddSingleton(sp => sp.GetRequiredService<UserService>().RegistrationTokens);
         builder.Services.AddSingleton(sp => new SharedSecretRegistration(sp.GetRequiredService<UserService>(), config, sp.GetRequiredService<TimeProvider>()));
@@ -123,6 +124,12 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<RoomSummaries>();
         builder.Services.AddSingleton<PublicRoomDirectory>();
         builder.Services.AddSingleton<UserDirectory>();
+        builder.Services.AddSingleton<DeviceKeyStore>();
+        builder.Services.AddSingleton<IDeviceObserver>(sp => sp.GetRequiredService<DeviceKeyStore>());
+        builder.Services.AddSingleton<KeyService>();
+        builder.Services.AddSingleton<CrossSigningKeys>();
+        builder.Services.AddSingleton<DeviceLists>();
+        builder.Services.AddSingleton<DeviceKeysProvider>();
         builder.Services.AddRouting();
 
         var app = builder.Build();

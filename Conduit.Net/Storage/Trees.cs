@@ -302,4 +302,54 @@ public static class Trees
     /// position (8, sign-flipped). Owner: Notifications.
     /// </summary>
     public const string NotificationReads = "userroom_notificationreads";
+
+    /// <summary>
+    /// <c>device_keys</c>: the identity keys each local device uploaded. Key: UTF-8 user id, 0xFF, device
+    /// id. Value: the <c>DeviceKeys</c> object as uploaded (with the device's own signatures), compact
+    /// UTF-8 JSON; signatures by others live in <see cref="KeySignatures"/>. Owner: Keys.
+    /// </summary>
+    public const string DeviceKeys = "device_keys";
+
+    /// <summary>
+    /// <c>one_time_keys</c>: unclaimed one-time keys, oldest upload first. Key: UTF-8 user id, 0xFF, device
+    /// id, 0xFF, algorithm, 0xFF, u64 position of the upload, UTF-8 key id (<c>algorithm:id</c>). Value:
+    /// the key (a JSON string or object), compact UTF-8 JSON. A claim removes it. Owner: Keys.
+    /// </summary>
+    public const string OneTimeKeys = "one_time_keys";
+
+    /// <summary>
+    /// <c>fallback_keys</c>: each device's fallback key per algorithm, kept when claimed. Key: UTF-8 user id,
+    /// 0xFF, device id, 0xFF, algorithm. Value: used flag (1 byte), UTF-8 key id, 0xFF, the key as compact
+    /// UTF-8 JSON. Owner: Keys.
+    /// </summary>
+    public const string FallbackKeys = "fallback_keys";
+
+    /// <summary>
+    /// <c>cross_signing_keys</c>: each local user's cross-signing keys. Key: UTF-8 user id, 0xFF, usage
+    /// (<c>master</c>, <c>self_signing</c>, <c>user_signing</c>). Value: the key object as uploaded, compact
+    /// UTF-8 JSON. Owner: Keys.
+    /// </summary>
+    public const string CrossSigningKeys = "cross_signing_keys";
+
+    /// <summary>
+    /// <c>key_signatures</c>: signatures uploaded through <c>/keys/signatures/upload</c>, merged into the keys
+    /// they sign when served. Key: UTF-8 target user id, 0xFF, target (a device id, or a cross-signing
+    /// key's unpadded base64 public key), 0xFF, signing user id, 0xFF, signing key id. Value: UTF-8
+    /// signature. Owner: Keys.
+    /// </summary>
+    public const string KeySignatures = "key_signatures";
+
+    /// <summary>
+    /// <c>device_list_changes</c>: users by position of the latest change of their device list (a device's
+    /// keys, a device deleted or renamed, cross-signing keys or signatures), for sync and
+    /// <c>/keys/changes</c>; a change removes the user's previous entry. Key: u64 position. Value: UTF-8
+    /// user id. Owner: Keys.
+    /// </summary>
+    public const string DeviceListChanges = "device_list_changes";
+
+    /// <summary>
+    /// <c>user_devicelistposition</c>: the position of each user's entry in <see cref="DeviceListChanges"/>.
+    /// Key: UTF-8 user id. Value: u64 position. Owner: Keys.
+    /// </summary>
+    public const string DeviceListPositions = "user_devicelistposition";
 }

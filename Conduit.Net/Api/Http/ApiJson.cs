@@ -43,4 +43,10 @@ namespace Conduit.Net.Api.Http;
 [JsonSerializable(typeof(ReadMarkersRequest))]
 [JsonSerializable(typeof(TypingRequest))]
 [JsonSerializable(typeof(PresenceRequest))]
+[JsonSerializable(typeof(KeysUploadRequest))]
+[JsonSerializable(typeof(KeysUploadResponse))]
+[JsonSerializable(typeof(KeysQueryRequest))]
+[JsonSerializable(typeof(KeysClaimRequest))]
+[JsonSerializable(typeof(KeysChangesResponse))]
+[JsonSerializable(typeof(SigningKeysUploadRequest))]
 internal sealed partial class ApiJson : JsonSerializerContext;

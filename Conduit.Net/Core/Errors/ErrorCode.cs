@@ -63,4 +63,5 @@ public sealed record ErrorCode(string Code, int Status)
     public static readonly ErrorCode WrongRoomKeysVersion = new("M_WRONG_ROOM_KEYS_VERSION", 403);
     public static readonly ErrorCode DuplicateAnnotation = new("M_DUPLICATE_ANNOTATION", 400);
     public static readonly ErrorCode UnknownPos = new("M_UNKNOWN_POS", 400);
+    public static readonly ErrorCode InvalidSignature = new("M_INVALID_SIGNATURE", 400);
 }

@@ -34,13 +34,14 @@ public sealed class SyncService
         TypingProvider typing,
         ReceiptsProvider receipts,
         PresenceProvider presenceProvider,
+        DeviceKeysProvider deviceKeys,
         UnreadNotificationsProvider unread)
     {
         _store = store;
         _filters = filters;
         _presence = presence;
         _time = time;
-        _providers = [rooms, accountData, typing, receipts, presenceProvider, unread];
+        _providers = [rooms, accountData, typing, receipts, presenceProvider, deviceKeys, unread];
     }
 
     /// <summary>

@@ -30,13 +30,15 @@ public sealed class DeviceService
     private readonly AccountStore _store;
     private readonly ServerConfig _config;
     private readonly TimeProvider _time;
+    private readonly IReadOnlyList<IDeviceObserver> _observers;
     private readonly ConcurrentDictionary<(string UserId, string DeviceId), LastSeen> _lastSeen = new();
 
-    internal DeviceService(AccountStore store, ServerConfig config, TimeProvider time)
+    internal DeviceService(AccountStore store, ServerConfig config, TimeProvider time, IReadOnlyList<IDeviceObserver> observers)
     {
         _store = store;
         _config = config;
         _time = time;
+        _observers = observers;
     }
 
     /// <summary>
@@ -120,6 +122,11 @@ public sealed class DeviceService
                 return;
             var batch = new AccountBatch();
             _store.PutDevice(batch, userId, deviceId, device with { DisplayName = displayName });
+            if (device.DisplayName != displayName)
+            {
+                foreach (var observer in _observers)
+                    observer.DeviceRenamed(batch.Writes, userId, deviceId);
+            }
             _store.Commit(batch);
         }
     }
@@ -205,6 +212,7 @@ public sealed class DeviceService
                     removed.Add(deviceId);
                 }
             }
+            NotifyRemoved(batch, userId, removed);
             _store.Commit(batch);
             foreach (var deviceId in removed)
                 _lastSeen.TryRemove((userId, deviceId), out _);
@@ -225,13 +233,24 @@ public sealed class DeviceService
     /// <summary>Stages removing every device of the user but <paramref name="except"/>. Call under the store's gate.</summary>
     internal void StageRemoveAllExcept(AccountBatch batch, string userId, string? except)
     {
+        var removed = new List<string>();
         foreach (var (deviceId, device) in _store.GetDevices(userId).ToList())
         {
             if (deviceId == except)
                 continue;
             _store.RemoveDevice(batch, userId, deviceId, device);
             _lastSeen.TryRemove((userId, deviceId), out _);
+            removed.Add(deviceId);
         }
+        NotifyRemoved(batch, userId, removed);
+    }
+
+    private void NotifyRemoved(AccountBatch batch, string userId, List<string> removed)
+    {
+        if (removed.Count == 0)
+            return;
+        foreach (var observer in _observers)
+            observer.DevicesRemoved(batch.Writes, userId, removed);
     }
 
     /// <summary>The first use of a refreshed access token: the pair it replaced stops working.</summary>

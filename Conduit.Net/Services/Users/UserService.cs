@@ -55,7 +55,8 @@ public sealed class UserService
     private readonly TimeProvider _time;
     private readonly UserInteractiveAuthService _uia;
 
-    public UserService(KvStore store, ServerConfig config, ProfileService profiles, TimeProvider? time = null)
+    /// <param name="observers">What else must follow a device's removal or renaming (its keys, for one).</param>
+    public UserService(KvStore store, ServerConfig config, ProfileService profiles, TimeProvider? time = null, IEnumerable<IDeviceObserver>? observers = null)
     {
         _store = new AccountStore(store);
         _config = config;
@@ -63,7 +64,7 @@ public sealed class UserService
         _server = Core.Identifiers.ServerName.Parse(config.ServerName);
         _time = time ?? TimeProvider.System;
         _uia = new UserInteractiveAuthService(_time);
-        Devices = new DeviceService(_store, config, _time);
+        Devices = new DeviceService(_store, config, _time, [.. observers ?? []]);
         RegistrationTokens = new RegistrationTokenService(_store, config, _time);
     }
 
@@ -174,12 +175,19 @@ public sealed class UserService
     }
 
     /// <summary><c>POST /delete_devices</c> and <c>DELETE /devices/{id}</c>: behind the password; returns the challenge while auth is incomplete.</summary>
-    public UiaChallenge? DeleteDevices(string userId, IReadOnlyList<string> deviceIds, UiaRequest uia)
+    public UiaChallenge? DeleteDevices(string userId, IReadOnlyList<string> deviceIds, UiaRequest uia) =>
+        WithPassword(userId, uia, () => Devices.Remove(userId, deviceIds));
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> once the user has proved their password through
+    /// user-interactive auth, then closes the session; returns the challenge while auth is incomplete.
+    /// </summary>
+    public UiaChallenge? WithPassword(string userId, UiaRequest uia, Action operation)
     {
         var (completion, challenge) = _uia.Authenticate(uia, userId, PasswordPolicy(userId));
         if (challenge is not null)
             return challenge;
-        Devices.Remove(userId, deviceIds);
+        operation();
         _uia.Finish(completion!.SessionId);
         return null;
     }
@@ -191,24 +199,12 @@ public sealed class UserService
     public UiaChallenge? ChangePassword(string userId, string callerDeviceId, string newPassword, bool logoutDevices, UiaRequest uia)
     {
         CheckPassword(newPassword);
-        var (completion, challenge) = _uia.Authenticate(uia, userId, PasswordPolicy(userId));
-        if (challenge is not null)
-            return challenge;
-        SetPassword(userId, PasswordHasher.Hash(newPassword), logoutDevices ? callerDeviceId : null, logoutDevices);
-        _uia.Finish(completion!.SessionId);
-        return null;
+        return WithPassword(userId, uia, () =>
+            SetPassword(userId, PasswordHasher.Hash(newPassword), logoutDevices ? callerDeviceId : null, logoutDevices));
     }
 
     /// <summary><c>POST /account/deactivate</c>: behind the password; see <see cref="Deactivate(string)"/>.</summary>
-    public UiaChallenge? Deactivate(string userId, UiaRequest uia)
-    {
-        var (completion, challenge) = _uia.Authenticate(uia, userId, PasswordPolicy(userId));
-        if (challenge is not null)
-            return challenge;
-        Deactivate(userId);
-        _uia.Finish(completion!.SessionId);
-        return null;
-    }
+    public UiaChallenge? Deactivate(string userId, UiaRequest uia) => WithPassword(userId, uia, () => Deactivate(userId));
 
     /// <summary>
     /// Deactivates an account for good: the password is wiped, every device and token is revoked, the
