@@ -11,7 +11,8 @@ namespace Conduit.Net.Storage;
 /// <remarks>
 /// Commits are serialized: LiteDB binds a transaction to the thread that opened it, so a batch is
 /// applied synchronously under one lock, and only the wait for the disk happens outside it (where
-/// concurrent commits share one fsync). Reads need no lock and see every commit that returned.
+/// concurrent commits share one fsync). Reads wait only while a transaction changes pages, never for
+/// the disk, and see every commit that returned.
 /// </remarks>
 public sealed class KvStore : IDisposable
 {
@@ -320,18 +321,19 @@ public sealed class KvStore : IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="read"/> while no write transaction is changing LiteDB's pages.</summary>
-    internal T Read<T>(Func<T> read)
+    /// <summary>
+    /// Holds off write transactions until the returned scope is disposed, so that a LiteDB read sees no
+    /// page being changed. A struct, so that the hot path of every read allocates nothing.
+    /// </summary>
+    internal ReadScope EnterRead()
     {
         _access.EnterReadLock();
-        try
-        {
-            return read();
-        }
-        finally
-        {
-            _access.ExitReadLock();
-        }
+        return new ReadScope(_access);
+    }
+
+    internal readonly struct ReadScope(ReaderWriterLockSlim access) : IDisposable
+    {
+        public void Dispose() => access.ExitReadLock();
     }
 
     private long ApplyExclusive(WriteBatch batch, out ulong incremented)

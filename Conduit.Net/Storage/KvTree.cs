@@ -41,8 +41,8 @@ public sealed class KvTree
     public byte[]? Get(byte[] key)
     {
         ValidateKey(key);
-        var doc = _store.Read(() => Collection.FindById(new BsonValue(key)));
-        return doc?[ValueField].AsBinary;
+        using (_store.EnterRead())
+            return Collection.FindById(new BsonValue(key))?[ValueField].AsBinary;
     }
 
     public bool ContainsKey(byte[] key) => Get(key) is not null;
@@ -118,11 +118,9 @@ public sealed class KvTree
     /// Up to <paramref name="limit"/> entries (one more may come back when none hit the exclusive
     /// bound), materialized so that LiteDB's read transaction ends before this returns.
     /// </summary>
-    private (List<KeyValuePair<byte[], byte[]>> Entries, bool Exhausted) ReadChunk(byte[]? from, byte[]? to, bool reverse, int limit) =>
-        _store.Read(() => ReadChunkUnlocked(from, to, reverse, limit));
-
-    private (List<KeyValuePair<byte[], byte[]>> Entries, bool Exhausted) ReadChunkUnlocked(byte[]? from, byte[]? to, bool reverse, int limit)
+    private (List<KeyValuePair<byte[], byte[]>> Entries, bool Exhausted) ReadChunk(byte[]? from, byte[]? to, bool reverse, int limit)
     {
+        using var read = _store.EnterRead();
         var query = Collection.Query();
         if (from is not null || to is not null)
             query = query.Where(RangeFilter, new BsonValue(from ?? []), to is null ? BsonValue.MaxValue : new BsonValue(to));
