@@ -129,6 +129,12 @@ internal sealed class RoomGraph : IStateResolutionEvents
     public Dictionary<StateKey, string> Resolve(params IReadOnlyDictionary<StateKey, string>[] stateSets) =>
         StateResolver.Resolve(Version, stateSets, this);
 
+    /// <summary>Every order of <paramref name="items"/>.</summary>
+    public static IEnumerable<string[]> Permutations(string[] items) =>
+        items.Length <= 1
+            ? [items]
+            : items.SelectMany((item, i) => Permutations([.. items[..i], .. items[(i + 1)..]]).Select(rest => (string[])[item, .. rest]));
+
     /// <summary>
     /// What <paramref name="to"/> has that <paramref name="from"/> does not: the names of events new to a
     /// key, and <c>-(type, state_key)</c> for a key that is gone. Sorted and space-separated, for

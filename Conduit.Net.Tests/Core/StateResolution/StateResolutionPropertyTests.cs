@@ -109,9 +109,4 @@ public sealed class StateResolutionPropertyTests(RoomVersion version)
         Assert.That(graph.Name(resolved[new StateKey("m.room.topic", "")]), Is.EqualTo("TA"));
         Assert.That(graph.Lookups.Values.Max(), Is.EqualTo(1));
     }
-
-    private static IEnumerable<string[]> Permutations(string[] items) =>
-        items.Length <= 1
-            ? [items]
-            : items.SelectMany((item, i) => Permutations([.. items[..i], .. items[(i + 1)..]]).Select(rest => (string[])[item, .. rest]));
 }

@@ -1,32 +1,26 @@
 using Conduit.Net.Core.RoomVersions;
-using Conduit.Net.Core.StateResolution;
+using static Conduit.Net.Tests.Core.StateResolution.RoomGraph;
 
 namespace Conduit.Net.Tests.Core.StateResolution;
 
-/// <summary>Which room versions' forks the resolver takes, as the room version table says.</summary>
+/// <summary>Which algorithm resolves a room's forks: the one the room version table names.</summary>
 public sealed class StateResolutionVersionTests
 {
-    [Test]
-    public void Every_room_version_but_1_can_be_resolved()
+    [TestCase("1", "JR ME")]
+    [TestCase("2", "JR")]
+    [TestCase("12", "JR")]
+    public void A_join_racing_a_change_to_invite_only_resolves_by_the_room_versions_algorithm(string versionId, string changes)
     {
-        var resolvable = RoomVersion.Supported.Where(v => v.StateResolutionImplemented).Select(v => v.Id);
+        // Version 1 keeps a key that only one state holds; v2 and v2.1 authorize it against the resolved join rules.
+        var graph = RoomGraph.Build(
+            RoomVersion.Get(versionId),
+            [
+                Ev.State("JR", Alice, Conduit.Net.Core.Events.EventTypes.JoinRules, """{"join_rule":"invite"}"""),
+                Ev.Member("ME", Evelyn, Evelyn, "join"),
+            ],
+            ["END", "JR", "START"],
+            ["END", "ME", "START"]);
 
-        Assert.That(resolvable, Is.EqualTo(RoomVersion.Supported.Skip(1).Select(v => v.Id)));
-    }
-
-    [Test]
-    public void A_room_version_1_fork_is_refused_rather_than_resolved_by_another_algorithm()
-    {
-        var one = new Dictionary<StateKey, string> { [new StateKey("m.room.topic", "")] = "$a:example.com" };
-        var other = new Dictionary<StateKey, string> { [new StateKey("m.room.topic", "")] = "$b:example.com" };
-
-        Assert.Throws<NotSupportedException>(() => StateResolver.Resolve(RoomVersion.V1, [one, other], new NoEvents()));
-    }
-
-    private sealed class NoEvents : IStateResolutionEvents
-    {
-        public Conduit.Net.Core.Events.Pdu? Find(string eventId) => null;
-
-        public bool IsRejected(string eventId) => false;
+        Assert.That(graph.ChangesFromStartToEnd(), Is.EqualTo(changes));
     }
 }

@@ -159,13 +159,6 @@ public sealed record RoomVersion
     public required StateResolutionAlgorithm StateResolution { get; init; }
 
     /// <summary>
-    /// Whether <see cref="Conduit.Net.Core.StateResolution.StateResolver"/> can resolve forks of this version's rooms: v2
-    /// and v2.1 yes, room version 1's algorithm not (yet). A version 1 room whose DAG never forks needs no
-    /// resolution; one that does cannot be followed.
-    /// </summary>
-    public bool StateResolutionImplemented => StateResolution != StateResolutionAlgorithm.V1;
-
-    /// <summary>
     /// Versions 1 and 2: the auth rules have a rule for <c>m.room.redaction</c> (redact level, or the
     /// same domain of the two event ids). Later versions check redactions when applying them instead.
     /// </summary>

@@ -4,9 +4,10 @@ using Conduit.Net.Core.RoomVersions;
 namespace Conduit.Net.Core.StateResolution;
 
 /// <summary>
-/// The resolution of a set of room states (room version 2's "State resolution", and its v2.1 revision
-/// for room version 12). Pure: events come from the caller's <see cref="IStateResolutionEvents"/>, and
-/// the same inputs give the same state whatever the order of the state sets.
+/// The resolution of a set of room states, by the algorithm of the room version: room version 1's
+/// (<see cref="StateResolutionV1"/>), room version 2's "State resolution" (v2), or its v2.1 revision for
+/// room version 12. Pure: events come from the caller's <see cref="IStateResolutionEvents"/>, and the
+/// same inputs give the same state whatever the order of the state sets.
 /// </summary>
 public static class StateResolver
 {
@@ -23,14 +24,19 @@ public static class StateResolver
         ArgumentNullException.ThrowIfNull(version);
         ArgumentNullException.ThrowIfNull(stateSets);
         ArgumentNullException.ThrowIfNull(events);
-        if (!version.StateResolutionImplemented)
-            throw new NotSupportedException($"Room version {version.Id} uses state resolution v1, which this server does not implement.");
+        var graph = new EventGraph(events, version);
+        return version.StateResolution == StateResolutionAlgorithm.V1
+            ? StateResolutionV1.Resolve(stateSets, graph)
+            : ResolveV2(stateSets, graph);
+    }
 
+    private static Dictionary<StateKey, string> ResolveV2(IReadOnlyList<IReadOnlyDictionary<StateKey, string>> stateSets, EventGraph graph)
+    {
+        var version = graph.Version;
         var (unconflicted, conflicted) = ConflictSplit.Split(stateSets);
         if (conflicted.Count == 0)
             return unconflicted;
 
-        var graph = new EventGraph(events, version);
         var fullConflictedIds = AuthDifference.Compute(stateSets, graph);
         fullConflictedIds.UnionWith(conflicted);
         if (version.StateResolution == StateResolutionAlgorithm.V2Dot1)
