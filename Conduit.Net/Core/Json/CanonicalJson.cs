@@ -69,11 +69,9 @@ public static class CanonicalJson
 
     private sealed class Writer
     {
-        private static readonly Comparison<KeyValuePair<string, JsonNode?>> NodeMemberOrder =
-            (a, b) => CodePointComparer.Instance.Compare(a.Key, b.Key);
+        private static readonly Action<Writer, JsonNode?> WriteNode = static (writer, node) => writer.Write(node);
 
-        private static readonly Comparison<KeyValuePair<string, JsonElement>> ElementMemberOrder =
-            (a, b) => CodePointComparer.Instance.Compare(a.Key, b.Key);
+        private static readonly Action<Writer, JsonElement> WriteElement = static (writer, element) => writer.Write(element);
 
         private readonly ArrayBufferWriter<byte> _out = new(256);
 
@@ -100,16 +98,7 @@ public static class CanonicalJson
                     WriteObject(obj, []);
                     break;
                 case JsonArray array:
-                    WriteByte((byte)'[');
-                    for (var i = 0; i < array.Count; i++)
-                    {
-                        if (i > 0)
-                            WriteByte((byte)',');
-                        _path.Add(i);
-                        Write(array[i]);
-                        _path.RemoveAt(_path.Count - 1);
-                    }
-                    WriteByte((byte)']');
+                    WriteArray(array, WriteNode);
                     break;
                 case JsonValue value:
                     WriteValue(value);
@@ -128,24 +117,7 @@ public static class CanonicalJson
                 if (!excludedKeys.Contains(member.Key))
                     members[count++] = member;
             }
-            var sorted = members.AsSpan(0, count);
-            sorted.Sort(NodeMemberOrder);
-
-            WriteByte((byte)'{');
-            for (var i = 0; i < sorted.Length; i++)
-            {
-                if (i > 0)
-                {
-                    WriteByte((byte)',');
-                    EnsureDistinct(sorted[i - 1].Key, sorted[i].Key);
-                }
-                WriteString(sorted[i].Key);
-                WriteByte((byte)':');
-                _path.Add(sorted[i].Key);
-                Write(sorted[i].Value);
-                _path.RemoveAt(_path.Count - 1);
-            }
-            WriteByte((byte)'}');
+            WriteMembers(members.AsSpan(0, count), WriteNode);
         }
 
         public void Write(JsonElement element)
@@ -153,20 +125,14 @@ public static class CanonicalJson
             switch (element.ValueKind)
             {
                 case JsonValueKind.Object:
-                    WriteObject(element);
+                    var members = new KeyValuePair<string, JsonElement>[element.GetPropertyCount()];
+                    var count = 0;
+                    foreach (var property in element.EnumerateObject())
+                        members[count++] = new(property.Name, property.Value);
+                    WriteMembers(members.AsSpan(), WriteElement);
                     break;
                 case JsonValueKind.Array:
-                    WriteByte((byte)'[');
-                    var index = 0;
-                    foreach (var item in element.EnumerateArray())
-                    {
-                        if (index > 0)
-                            WriteByte((byte)',');
-                        _path.Add(index++);
-                        Write(item);
-                        _path.RemoveAt(_path.Count - 1);
-                    }
-                    WriteByte((byte)']');
+                    WriteArray(element.EnumerateArray(), WriteElement);
                     break;
                 case JsonValueKind.String:
                     WriteString(ReadString(element));
@@ -191,29 +157,42 @@ public static class CanonicalJson
             }
         }
 
-        private void WriteObject(JsonElement element)
+        /// <summary>The one object walk, for parsed nodes and document elements alike: members sorted by code point.</summary>
+        private void WriteMembers<T>(Span<KeyValuePair<string, T>> members, Action<Writer, T> writeValue)
         {
-            var members = new KeyValuePair<string, JsonElement>[element.GetPropertyCount()];
-            var count = 0;
-            foreach (var property in element.EnumerateObject())
-                members[count++] = new(property.Name, property.Value);
-            members.AsSpan().Sort(ElementMemberOrder);
-
+            members.Sort(static (a, b) => CodePointComparer.Instance.Compare(a.Key, b.Key));
             WriteByte((byte)'{');
             for (var i = 0; i < members.Length; i++)
             {
                 if (i > 0)
                 {
                     WriteByte((byte)',');
-                    EnsureDistinct(members[i - 1].Key, members[i].Key);
+                    if (members[i - 1].Key == members[i].Key)
+                        throw Fail($"the key \"{members[i].Key}\" appears twice in one object");
                 }
                 WriteString(members[i].Key);
                 WriteByte((byte)':');
                 _path.Add(members[i].Key);
-                Write(members[i].Value);
+                writeValue(this, members[i].Value);
                 _path.RemoveAt(_path.Count - 1);
             }
             WriteByte((byte)'}');
+        }
+
+        /// <summary>The one array walk, for parsed nodes and document elements alike.</summary>
+        private void WriteArray<T>(IEnumerable<T> items, Action<Writer, T> writeItem)
+        {
+            WriteByte((byte)'[');
+            var index = 0;
+            foreach (var item in items)
+            {
+                if (index > 0)
+                    WriteByte((byte)',');
+                _path.Add(index++);
+                writeItem(this, item);
+                _path.RemoveAt(_path.Count - 1);
+            }
+            WriteByte((byte)']');
         }
 
         private void WriteValue(JsonValue value)
@@ -278,12 +257,6 @@ public static class CanonicalJson
             {
                 throw Fail("a string that is not valid Unicode is not allowed");
             }
-        }
-
-        private void EnsureDistinct(string previous, string current)
-        {
-            if (previous == current)
-                throw Fail($"the key \"{current}\" appears twice in one object");
         }
 
         private long CheckRange(long value, string text) =>

@@ -5,116 +5,41 @@ namespace Conduit.Net.Core.RoomVersions;
 
 /// <summary>
 /// One variant of the redaction algorithm, as data: the top-level keys that survive, and for each event
-/// type the <c>content</c> keys that survive. The five variants are the spec's own lists, word for word
-/// (room versions 1, 6, 8, 9 and 11 each changed them); <see cref="Events.Redaction"/> applies them.
+/// type the <c>content</c> keys that survive. <see cref="V1"/> is the original list; the room version
+/// table derives the later variants from it through <see cref="Revise"/>, each with the changes its room
+/// version's section lists (versions 6, 8, 9 and 11). <see cref="Events.Redaction"/> applies them.
 /// </summary>
 public sealed class RedactionRules
 {
-    private static readonly string[] OriginalTopLevel =
-    [
-        "event_id", "type", "room_id", "sender", "state_key", "content", "hashes", "signatures", "depth",
-        "prev_events", "prev_state", "auth_events", "origin", "origin_server_ts", "membership",
-    ];
-
-    private static readonly string[] PowerLevelKeys =
-        ["ban", "events", "events_default", "kick", "redact", "state_default", "users", "users_default"];
-
-    /// <summary>Room versions 1 to 5: <c>m.room.aliases</c> keeps <c>aliases</c>.</summary>
+    /// <summary>Room versions 1 to 5.</summary>
     public static readonly RedactionRules V1 = new(
         "v1",
-        OriginalTopLevel,
-        new Dictionary<string, string[]>
-        {
-            [EventTypes.Member] = ["membership"],
-            [EventTypes.Create] = ["creator"],
-            [EventTypes.JoinRules] = ["join_rule"],
-            [EventTypes.PowerLevels] = PowerLevelKeys,
-            [EventTypes.Aliases] = ["aliases"],
-            [EventTypes.HistoryVisibility] = ["history_visibility"],
-        },
-        keepsAllCreateContent: false,
-        keepsThirdPartyInviteSigned: false);
-
-    /// <summary>Room versions 6 and 7: "all significant meaning for <c>m.room.aliases</c> has been removed".</summary>
-    public static readonly RedactionRules V6 = new(
-        "v6",
-        OriginalTopLevel,
-        new Dictionary<string, string[]>
-        {
-            [EventTypes.Member] = ["membership"],
-            [EventTypes.Create] = ["creator"],
-            [EventTypes.JoinRules] = ["join_rule"],
-            [EventTypes.PowerLevels] = PowerLevelKeys,
-            [EventTypes.HistoryVisibility] = ["history_visibility"],
-        },
-        keepsAllCreateContent: false,
-        keepsThirdPartyInviteSigned: false);
-
-    /// <summary>Room version 8: <c>m.room.join_rules</c> also keeps <c>allow</c>.</summary>
-    public static readonly RedactionRules V8 = new(
-        "v8",
-        OriginalTopLevel,
-        new Dictionary<string, string[]>
-        {
-            [EventTypes.Member] = ["membership"],
-            [EventTypes.Create] = ["creator"],
-            [EventTypes.JoinRules] = ["join_rule", "allow"],
-            [EventTypes.PowerLevels] = PowerLevelKeys,
-            [EventTypes.HistoryVisibility] = ["history_visibility"],
-        },
-        keepsAllCreateContent: false,
-        keepsThirdPartyInviteSigned: false);
-
-    /// <summary>Room versions 9 and 10: <c>m.room.member</c> also keeps <c>join_authorised_via_users_server</c>.</summary>
-    public static readonly RedactionRules V9 = new(
-        "v9",
-        OriginalTopLevel,
-        new Dictionary<string, string[]>
-        {
-            [EventTypes.Member] = ["membership", "join_authorised_via_users_server"],
-            [EventTypes.Create] = ["creator"],
-            [EventTypes.JoinRules] = ["join_rule", "allow"],
-            [EventTypes.PowerLevels] = PowerLevelKeys,
-            [EventTypes.HistoryVisibility] = ["history_visibility"],
-        },
-        keepsAllCreateContent: false,
-        keepsThirdPartyInviteSigned: false);
-
-    /// <summary>
-    /// Room versions 11 and 12: top-level <c>origin</c>, <c>membership</c> and <c>prev_state</c> are no longer
-    /// kept; <c>m.room.create</c> keeps all of its content; <c>m.room.redaction</c> keeps <c>redacts</c>;
-    /// <c>m.room.power_levels</c> keeps <c>invite</c>; <c>m.room.member</c> keeps <c>third_party_invite.signed</c>.
-    /// </summary>
-    public static readonly RedactionRules V11 = new(
-        "v11",
         [
             "event_id", "type", "room_id", "sender", "state_key", "content", "hashes", "signatures", "depth",
-            "prev_events", "auth_events", "origin_server_ts",
+            "prev_events", "prev_state", "auth_events", "origin", "origin_server_ts", "membership",
         ],
-        new Dictionary<string, string[]>
+        new Dictionary<string, IReadOnlySet<string>>
         {
-            [EventTypes.Member] = ["membership", "join_authorised_via_users_server"],
-            [EventTypes.JoinRules] = ["join_rule", "allow"],
-            [EventTypes.PowerLevels] = [.. PowerLevelKeys, "invite"],
-            [EventTypes.HistoryVisibility] = ["history_visibility"],
-            [EventTypes.Redaction] = ["redacts"],
+            [EventTypes.Member] = Keys("membership"),
+            [EventTypes.Create] = Keys("creator"),
+            [EventTypes.JoinRules] = Keys("join_rule"),
+            [EventTypes.PowerLevels] = Keys("ban", "events", "events_default", "kick", "redact", "state_default", "users", "users_default"),
+            [EventTypes.Aliases] = Keys("aliases"),
+            [EventTypes.HistoryVisibility] = Keys("history_visibility"),
         },
-        keepsAllCreateContent: true,
-        keepsThirdPartyInviteSigned: true);
+        keepsAllCreateContent: false,
+        keepsThirdPartyInviteSigned: false);
 
     private RedactionRules(
         string name,
-        string[] topLevelKeys,
-        Dictionary<string, string[]> contentKeys,
+        IEnumerable<string> topLevelKeys,
+        IEnumerable<KeyValuePair<string, IReadOnlySet<string>>> contentKeys,
         bool keepsAllCreateContent,
         bool keepsThirdPartyInviteSigned)
     {
         Name = name;
         TopLevelKeys = topLevelKeys.ToFrozenSet(StringComparer.Ordinal);
-        ContentKeys = contentKeys.ToFrozenDictionary(
-            pair => pair.Key,
-            pair => (IReadOnlySet<string>)pair.Value.ToFrozenSet(StringComparer.Ordinal),
-            StringComparer.Ordinal);
+        ContentKeys = contentKeys.ToFrozenDictionary(StringComparer.Ordinal);
         KeepsAllCreateContent = keepsAllCreateContent;
         KeepsThirdPartyInviteSigned = keepsThirdPartyInviteSigned;
     }
@@ -134,5 +59,33 @@ public sealed class RedactionRules
     /// <summary><c>m.room.member</c> keeps <c>third_party_invite</c>, reduced to its <c>signed</c> key.</summary>
     public bool KeepsThirdPartyInviteSigned { get; }
 
+    /// <summary>
+    /// This variant with one room version's changes, written as its section lists them: top-level keys
+    /// no longer kept, <c>content</c> keys newly kept per event type, event types whose content is no
+    /// longer kept, and the two special cases switched on.
+    /// </summary>
+    public RedactionRules Revise(
+        string name,
+        string[]? dropTopLevel = null,
+        IReadOnlyDictionary<string, string[]>? keepContent = null,
+        string[]? dropContentOf = null,
+        bool keepsAllCreateContent = false,
+        bool keepsThirdPartyInviteSigned = false)
+    {
+        var contentKeys = ContentKeys.ToDictionary(StringComparer.Ordinal);
+        foreach (var type in dropContentOf ?? [])
+            contentKeys.Remove(type);
+        foreach (var (type, keys) in keepContent ?? new Dictionary<string, string[]>())
+            contentKeys[type] = Keys([.. contentKeys.GetValueOrDefault(type) ?? new HashSet<string>(), .. keys]);
+        return new RedactionRules(
+            name,
+            TopLevelKeys.Except(dropTopLevel ?? []),
+            contentKeys,
+            KeepsAllCreateContent || keepsAllCreateContent,
+            KeepsThirdPartyInviteSigned || keepsThirdPartyInviteSigned);
+    }
+
     public override string ToString() => Name;
+
+    private static FrozenSet<string> Keys(params string[] keys) => keys.ToFrozenSet(StringComparer.Ordinal);
 }

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
 using Conduit.Net.Core.Errors;
+using Conduit.Net.Core.Events;
 using Conduit.Net.Core.Json;
 
 namespace Conduit.Net.Core.RoomVersions;
@@ -61,7 +62,7 @@ public sealed record RoomVersion
     public static readonly RoomVersion V6 = V5 with
     {
         Id = "6",
-        Redaction = RedactionRules.V6,
+        Redaction = V5.Redaction.Revise("v6", dropContentOf: [EventTypes.Aliases]),
         StrictCanonicalJson = true,
         AliasesInAuthRules = false,
         NotificationsInPowerLevelRules = true,
@@ -71,10 +72,19 @@ public sealed record RoomVersion
     public static readonly RoomVersion V7 = V6 with { Id = "7", Knocking = true };
 
     /// <summary>The <c>restricted</c> join rule; join rules keep <c>allow</c> on redaction.</summary>
-    public static readonly RoomVersion V8 = V7 with { Id = "8", Redaction = RedactionRules.V8, RestrictedJoins = true };
+    public static readonly RoomVersion V8 = V7 with
+    {
+        Id = "8",
+        Redaction = V7.Redaction.Revise("v8", keepContent: new Dictionary<string, string[]> { [EventTypes.JoinRules] = ["allow"] }),
+        RestrictedJoins = true,
+    };
 
     /// <summary>Members keep <c>join_authorised_via_users_server</c> on redaction.</summary>
-    public static readonly RoomVersion V9 = V8 with { Id = "9", Redaction = RedactionRules.V9 };
+    public static readonly RoomVersion V9 = V8 with
+    {
+        Id = "9",
+        Redaction = V8.Redaction.Revise("v9", keepContent: new Dictionary<string, string[]> { [EventTypes.Member] = ["join_authorised_via_users_server"] }),
+    };
 
     /// <summary>The <c>knock_restricted</c> join rule; power levels must be integers, not strings.</summary>
     public static readonly RoomVersion V10 = V9 with { Id = "10", KnockRestrictedJoins = true, IntegerOnlyPowerLevels = true };
@@ -86,7 +96,13 @@ public sealed record RoomVersion
     public static readonly RoomVersion V11 = V10 with
     {
         Id = "11",
-        Redaction = RedactionRules.V11,
+        Redaction = V10.Redaction.Revise(
+            "v11",
+            dropTopLevel: ["origin", "membership", "prev_state"],
+            keepContent: new Dictionary<string, string[]> { [EventTypes.PowerLevels] = ["invite"], [EventTypes.Redaction] = ["redacts"] },
+            dropContentOf: [EventTypes.Create],
+            keepsAllCreateContent: true,
+            keepsThirdPartyInviteSigned: true),
         RedactsInContent = true,
         CreatorIsSender = true,
     };
