@@ -1,4 +1,6 @@
 using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using Conduit.Net.Config;
@@ -67,7 +69,32 @@ public sealed class TestServer : IAsyncDisposable
             CancellationToken.None,
             logging => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(),
             _mapExtraRoutes);
-        Http = new HttpClient { BaseAddress = _host.BaseAddress };
+        Http = new HttpClient(TestClientHandler(Config)) { BaseAddress = _host.BaseAddress };
+    }
+
+    /// <summary>
+    /// A handler for this server's own client: when the server serves TLS, its certificate is checked
+    /// against the authorities the config trusts for federation (the federation tests' CA).
+    /// </summary>
+    private static SocketsHttpHandler TestClientHandler(ServerConfig config)
+    {
+        var handler = new SocketsHttpHandler();
+        if (config.Tls.Certs is null)
+            return handler;
+        var authorities = new X509Certificate2Collection();
+        foreach (var file in config.FederationCustomCaList)
+            authorities.ImportFromPemFile(file);
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+        {
+            if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != 0)
+                return false;
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build((X509Certificate2)certificate);
+        };
+        return handler;
     }
 
     private async Task StopHostAsync()

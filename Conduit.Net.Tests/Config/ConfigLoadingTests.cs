@@ -252,4 +252,65 @@ public sealed class ConfigLoadingTests
 
         Assert.That(ConfigLoader.Load(path, NoEnvironment).ServerName, Is.EqualTo(name));
     }
+
+    [Test]
+    public void Federation_settings_come_from_the_file_and_the_environment()
+    {
+        var path = Write("""
+            [global]
+            server_name = "example.org"
+            federation_custom_ca_list = ["/ca/one.pem"]
+            federation_domain_whitelist = ["friend.example"]
+
+            [global.tls]
+            certs = "/tls/fullchain.pem"
+            key = "/tls/key.pem"
+            """);
+        var environment = new Dictionary<string, string>
+        {
+            ["CONDUIT_FEDERATION_LISTENER"] = "true",
+            ["CONDUIT_FEDERATION_PORT"] = "8449",
+            ["CONDUIT_FEDERATION_VERIFY_CERTIFICATES"] = "false",
+            ["CONDUIT_FEDERATION_IP_RANGE_BLACKLIST"] = "",
+            ["CONDUIT_TLS__KEY"] = "/tls/other-key.pem",
+        };
+
+        var config = ConfigLoader.Load(path, environment);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(config.Tls.Certs, Is.EqualTo("/tls/fullchain.pem"));
+            Assert.That(config.Tls.Key, Is.EqualTo("/tls/other-key.pem"));
+            Assert.That(config.FederationListener, Is.True);
+            Assert.That(config.FederationPort, Is.EqualTo(8449));
+            Assert.That(config.FederationVerifyCertificates, Is.False);
+            Assert.That(config.FederationIpRangeBlacklist, Is.Empty, "an empty list allows every address");
+            Assert.That(config.FederationCustomCaList, Is.EqualTo((string[])["/ca/one.pem"]));
+            Assert.That(config.FederationDomainWhitelist, Is.EqualTo((string[])["friend.example"]));
+        });
+    }
+
+    private static readonly string[] BlockedByDefault = ["127.0.0.0/8", "10.0.0.0/8", "192.168.0.0/16", "100.64.0.0/10", "::1/128", "fc00::/7", "fe80::/10"];
+
+    [Test]
+    public void By_default_federation_verifies_certificates_and_blocks_private_and_loopback_ranges()
+    {
+        var config = ConfigLoader.Load(null, NoEnvironment);
+
+        Assert.That(config.FederationVerifyCertificates, Is.True);
+        Assert.That(config.FederationListener, Is.False);
+        Assert.That(config.FederationIpRangeBlacklist, Is.SupersetOf(BlockedByDefault));
+    }
+
+    [TestCase("[global.tls]\ncerts = \"/c.pem\"", "global.tls.key: tls.certs and tls.key are set together")]
+    [TestCase("federation_listener = true", "global.federation_listener: the federation listener serves TLS only")]
+    [TestCase("federation_ip_range_blacklist = [\"10.0.0.0/33\"]", "global.federation_ip_range_blacklist: \"10.0.0.0/33\" is not a CIDR range")]
+    [TestCase("federation_domain_whitelist = [\"bad name\"]", "global.federation_domain_whitelist: \"bad name\" is not a valid server name")]
+    public void A_bad_federation_setting_is_one_clear_error(string settings, string expected)
+    {
+        var path = Write($"[global]\nserver_name = \"example.org\"\n{settings}\n");
+
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Load(path, NoEnvironment))!;
+        Assert.That(error.Message, Does.Contain(expected));
+    }
 }

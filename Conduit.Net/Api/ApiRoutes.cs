@@ -1,7 +1,9 @@
 using Conduit.Net.Api.Admin;
 using Conduit.Net.Api.Client;
 using Conduit.Net.Api.Federation;
+using Conduit.Net.Config;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conduit.Net.Api;
 
@@ -13,6 +15,13 @@ public static class ApiRoutes
         routes.MapVersions();
         routes.MapWellKnown();
         routes.MapServerKeys();
+
+        // Without federation the federation and notary routes do not exist: 404 M_UNRECOGNIZED, as in Synapse.
+        if (routes.ServiceProvider.GetRequiredService<ServerConfig>().AllowFederation)
+        {
+            routes.MapFederationVersion();
+            routes.MapKeyQuery();
+        }
         routes.MapRegistration();
         routes.MapLogin();
         routes.MapAccount();

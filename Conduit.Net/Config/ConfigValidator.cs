@@ -20,6 +20,20 @@ internal static class ConfigValidator
             if (!IsServerName(server))
                 throw Invalid("trusted_servers", $"{ConfigKey.Quote(server)} is not a valid server name");
         }
+        foreach (var server in config.FederationDomainWhitelist)
+        {
+            if (!IsServerName(server))
+                throw Invalid("federation_domain_whitelist", $"{ConfigKey.Quote(server)} is not a valid server name");
+        }
+        foreach (var range in config.FederationIpRangeBlacklist)
+        {
+            if (!IPNetwork.TryParse(range, out _))
+                throw Invalid("federation_ip_range_blacklist", $"{ConfigKey.Quote(range)} is not a CIDR range such as 10.0.0.0/8 or fc00::/7");
+        }
+        if ((config.Tls.Certs is null) != (config.Tls.Key is null))
+            throw Invalid(config.Tls.Certs is null ? "tls.certs" : "tls.key", "tls.certs and tls.key are set together or not at all");
+        if (config.FederationListener && config.Tls.Certs is null)
+            throw Invalid("federation_listener", "the federation listener serves TLS only: set tls.certs and tls.key");
         if (config.WellKnown.Client is { } client
             && !(Uri.TryCreate(client, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)))
             throw Invalid("well_known.client", $"{ConfigKey.Quote(client)} is not an absolute http(s) URL");

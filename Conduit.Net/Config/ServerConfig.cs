@@ -25,6 +25,35 @@ public sealed record ServerConfig
 
     public bool AllowFederation { get; init; } = true;
     public IReadOnlyList<string> TrustedServers { get; init; } = ["matrix.org"];
+
+    /// <summary>When set, the client listener serves TLS with this certificate (<c>[global.tls]</c>).</summary>
+    public TlsConfig Tls { get; init; } = new();
+
+    /// <summary>Whether a second, TLS-only listener serves the federation API on <see cref="FederationPort"/>.</summary>
+    public bool FederationListener { get; init; }
+
+    public int FederationPort { get; init; } = 8448;
+
+    /// <summary>PEM files of certificate authorities trusted for federation in addition to the system store.</summary>
+    public IReadOnlyList<string> FederationCustomCaList { get; init; } = [];
+
+    public bool FederationVerifyCertificates { get; init; } = true;
+
+    /// <summary>
+    /// CIDR ranges outbound federation never connects to, checked after DNS so that a name pointing into
+    /// a private network is refused too: loopback, private, link-local, CGNAT, documentation, multicast and
+    /// unique-local IPv6, as Synapse blocks. An empty list allows every address (test and private deployments).
+    /// </summary>
+    public IReadOnlyList<string> FederationIpRangeBlacklist { get; init; } =
+    [
+        "127.0.0.0/8", "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12",
+        "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+        "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "::1/128", "fe80::/10", "fc00::/7",
+        "2001:db8::/32", "ff00::/8", "fec0::/10",
+    ];
+
+    /// <summary>The only servers federation talks with, both ways; empty means every server.</summary>
+    public IReadOnlyList<string> FederationDomainWhitelist { get; init; } = [];
     public string DefaultRoomVersion { get; init; } = "12";
     public LogLevel Log { get; init; } = LogLevel.Information;
     public bool RateLimiting { get; init; } = true;
@@ -61,6 +90,16 @@ public sealed record WellKnownConfig
 
     /// <summary>The federation delegation target, e.g. <c>matrix.example.org:443</c>.</summary>
     public string? Server { get; init; }
+}
+
+/// <summary>The certificate the listeners serve (<c>[global.tls]</c>); both unset means plain HTTP.</summary>
+public sealed record TlsConfig
+{
+    /// <summary>PEM file with the certificate, then any intermediates of its chain.</summary>
+    public string? Certs { get; init; }
+
+    /// <summary>PEM file with the certificate's private key.</summary>
+    public string? Key { get; init; }
 }
 
 /// <summary>How hard the store works to keep acknowledged writes across a crash or power loss.</summary>

@@ -1,10 +1,13 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Conduit.Net.Api;
 using Conduit.Net.Api.Http;
 using Conduit.Net.Config;
 using Conduit.Net.Services.AccountData;
 using Conduit.Net.Services.Directories;
 using Conduit.Net.Services.Ephemeral;
+using Conduit.Net.Services.Federation;
+using Conduit.Net.Services.Federation.Discovery;
 using Conduit.Net.Services.Filters;
 using Conduit.Net.Services.Keys;
 using Conduit.Net.Services.Notifications;
@@ -17,10 +20,12 @@ using Conduit.Net.Services.ServerKeys;
 using Conduit.Net.Services.Sync;
 using Conduit.Net.Services.Users;
 using Conduit.Net.Storage;
+using DnsClient;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -76,7 +81,15 @@ public sealed class ConduitHost : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = RequestSizeLimit.WireLimit(config.MaxRequestSize);
-            kestrel.Listen(IPAddress.Parse(config.Address), config.Port);
+            var certificate = LoadCertificate(config.Tls);
+            var address = IPAddress.Parse(config.Address);
+            kestrel.Listen(address, config.Port, listen =>
+            {
+                if (certificate is not null)
+                    listen.UseHttps(certificate);
+            });
+            if (config.FederationListener && certificate is not null)
+                kestrel.Listen(address, config.FederationPort, listen => listen.UseHttps(certificate));
         });
 
         builder.Services.AddSingleton(config);
@@ -84,6 +97,15 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ServerKeyService>();
         builder.Services.AddSingleton<RemoteServerKeys>();
+        builder.Services.AddSingleton<KeyNotary>();
+        builder.Services.AddSingleton<FederationPolicy>();
+        builder.Services.AddSingleton<FederationHttp>();
+        builder.Services.AddSingleton<ILookupClient>(_ => new LookupClient());
+        builder.Services.AddSingleton<ISrvLookup, DnsSrvLookup>();
+        builder.Services.AddSingleton<IWellKnownSource, WellKnownClient>();
+        builder.Services.AddSingleton<ServerDiscovery>();
+        builder.Services.AddSingleton<FederationClient>();
+        builder.Services.AddSingleton<RequestAuthenticator>();
         builder.Services.AddSingleton(sp => new UserService(sp.GetRequiredService<KvStore>(), config, sp.GetRequiredService<ProfileService>(), sp.GetRequiredService<TimeProvider>(), sp.GetServices<IDeviceObserver>()));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<UserService>().Devices);
         builder.Services.AddSingleton(sp => sp.GetRequiredService<UserService>().RegistrationTokens);
@@ -139,6 +161,7 @@ public sealed class ConduitHost : IAsyncDisposable
         app.UseRouting();
         app.UseRateLimits();
         app.UseAccessTokens();
+        app.UseServerSignatures();
         app.MapMatrixApi();
         mapExtraRoutes?.Invoke(app);
 
@@ -164,6 +187,24 @@ public sealed class ConduitHost : IAsyncDisposable
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new ConduitHost(app, new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal)));
+    }
+
+    /// <summary>
+    /// The certificate and chain of <c>[global.tls]</c>, or null for plain HTTP. The key goes through a
+    /// PKCS#12 round trip because Windows' TLS stack cannot use the ephemeral key a PEM import creates.
+    /// </summary>
+    private static HttpsConnectionAdapterOptions? LoadCertificate(TlsConfig tls)
+    {
+        if (tls.Certs is null || tls.Key is null)
+            return null;
+        using var pem = X509Certificate2.CreateFromPemFile(tls.Certs, tls.Key);
+        var chain = new X509Certificate2Collection();
+        chain.ImportFromPemFile(tls.Certs);
+        return new HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null),
+            ServerCertificateChain = chain.Count > 1 ? [.. chain.Skip(1)] : null,
+        };
     }
 
     /// <summary>The store's settings from the server config (Storage itself reads no config).</summary>

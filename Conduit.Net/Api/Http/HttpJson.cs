@@ -18,11 +18,14 @@ public static class HttpJson
     /// The request body as a JSON object: <c>M_NOT_JSON</c> when it does not parse, <c>M_BAD_JSON</c>
     /// when it is JSON but not an object. An empty body reads as <c>{}</c>.
     /// </summary>
-    public static async Task<JsonObject> ReadObjectAsync(this HttpContext http)
+    public static async Task<JsonObject> ReadObjectAsync(this HttpContext http) => await http.ReadObjectOrNullAsync() ?? [];
+
+    /// <summary>As <see cref="ReadObjectAsync"/>, but null for an empty body (a signed request without content).</summary>
+    public static async Task<JsonObject?> ReadObjectOrNullAsync(this HttpContext http)
     {
         var bytes = await ReadBodyAsync(http);
         if (bytes.Length == 0)
-            return [];
+            return null;
         JsonNode? node;
         try
         {

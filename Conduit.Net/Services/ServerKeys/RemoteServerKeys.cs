@@ -4,6 +4,7 @@ using Conduit.Net.Config;
 using Conduit.Net.Core.Crypto;
 using Conduit.Net.Core.Errors;
 using Conduit.Net.Core.Identifiers;
+using Conduit.Net.Services.Federation;
 using Conduit.Net.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -12,12 +13,16 @@ namespace Conduit.Net.Services.ServerKeys;
 /// <summary>
 /// Other servers' signing keys (server-server API "Retrieving server keys"): verified publishing-keys
 /// objects are cached per key id with how long each key may be trusted, so that signatures on requests
-/// and events can be checked, old events against keys that have since been replaced.
+/// and events can be checked, old events against keys that have since been replaced. A key that is not
+/// cached is fetched from its server, then through each of <c>trusted_servers</c> (notaries).
 /// </summary>
 public sealed class RemoteServerKeys
 {
     /// <summary>The spec's cap on <c>valid_until_ts</c>: a key published for longer cannot be revoked in time.</summary>
     public static readonly TimeSpan MaxValidity = TimeSpan.FromDays(7);
+
+    /// <summary>A key that could not be found is not looked for again this soon, so a flood of requests signed with it costs one fetch.</summary>
+    public static readonly TimeSpan MissRetryDelay = TimeSpan.FromSeconds(30);
 
     private readonly KvStore _store;
     private readonly KvTree _keys;
@@ -27,10 +32,24 @@ public sealed class RemoteServerKeys
     private readonly TimeProvider _time;
     private readonly ILogger<RemoteServerKeys> _logger;
     private readonly ConcurrentDictionary<(string Server, string KeyId), CachedKey> _cache = new();
+    private readonly ConcurrentDictionary<(string Server, string KeyId), DateTimeOffset> _misses = new();
     private readonly Lock _writeLock = new();
+    private readonly FederationClient _client;
+    private readonly FederationPolicy _policy;
+    private readonly IReadOnlyList<string> _trustedServers;
 
-    public RemoteServerKeys(KvStore store, ServerConfig config, ServerKeyService ownKey, TimeProvider time, ILogger<RemoteServerKeys> logger)
+    public RemoteServerKeys(
+        KvStore store,
+        ServerConfig config,
+        ServerKeyService ownKey,
+        FederationClient client,
+        FederationPolicy policy,
+        TimeProvider time,
+        ILogger<RemoteServerKeys> logger)
     {
+        _client = client;
+        _policy = policy;
+        _trustedServers = config.TrustedServers;
         _store = store;
         _keys = store.Tree(Trees.ServerVerifyKeys);
         _published = store.Tree(Trees.ServerPublishedKeys);
@@ -42,15 +61,113 @@ public sealed class RemoteServerKeys
 
     /// <summary>
     /// The Ed25519 public key (32 bytes) <paramref name="keyId"/> of <paramref name="serverName"/> valid at
-    /// <paramref name="validAtTs"/> (ms since the epoch): our own key, or a cached one (a current key whose
-    /// <c>valid_until_ts</c> is not before that time, or an old key that expired after it); null when none is known.
+    /// <paramref name="validAtTs"/> (ms since the epoch): our own key, a cached one (a current key whose
+    /// capped <c>valid_until_ts</c> is not before that time, or an old key that expired after it), or one
+    /// fetched (from the server, then through the notaries) and cached; null when none is found and verified.
     /// </summary>
-    public ValueTask<byte[]?> FindVerifyKeyAsync(string serverName, string keyId, long validAtTs, CancellationToken cancellationToken)
+    public async ValueTask<byte[]?> FindVerifyKeyAsync(string serverName, string keyId, long validAtTs, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (serverName == _serverName)
-            return ValueTask.FromResult(keyId == _ownKey.SigningKey.KeyId ? _ownKey.SigningKey.VerifyKey.PublicKey.ToArray() : null);
-        return ValueTask.FromResult(Cached(serverName, keyId) is { } key && key.ValidAt(validAtTs) ? key.PublicKey : null);
+            return keyId == _ownKey.SigningKey.KeyId ? _ownKey.SigningKey.VerifyKey.PublicKey.ToArray() : null;
+        if (Cached(serverName, keyId) is { } cached && (cached.ValidAt(validAtTs) || cached.IsOld))
+            return cached.ValidAt(validAtTs) ? cached.PublicKey : null;
+        if (!_policy.Allows(serverName) || (_misses.TryGetValue((serverName, keyId), out var retryAt) && retryAt > _time.GetUtcNow()))
+            return null;
+
+        await FetchDirectAsync(serverName, cancellationToken);
+        if (Cached(serverName, keyId) is { } direct && direct.ValidAt(validAtTs))
+            return direct.PublicKey;
+        foreach (var notary in _trustedServers)
+        {
+            if (notary == serverName || notary == _serverName || !_policy.Allows(notary))
+                continue;
+            await FetchThroughNotaryAsync(notary, serverName, keyId, validAtTs, cancellationToken);
+            if (Cached(serverName, keyId) is { } vouched && vouched.ValidAt(validAtTs))
+                return vouched.PublicKey;
+        }
+        _misses[(serverName, keyId)] = _time.GetUtcNow() + MissRetryDelay;
+        return null;
+    }
+
+    /// <summary>
+    /// Fetches <c>GET /_matrix/key/v2/server</c> from <paramref name="serverName"/> and caches what verifies;
+    /// false when the server cannot be reached or its answer is not valid (logged, not thrown).
+    /// </summary>
+    public async Task<bool> FetchDirectAsync(string serverName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var published = await _client.GetAsync(serverName, "/_matrix/key/v2/server", cancellationToken);
+            if ((string?)published["server_name"] != serverName)
+                throw new MatrixException(ErrorCode.Unauthorized, $"The keys served by {serverName} are for {(string?)published["server_name"]}.");
+            StorePublishedKeys(published);
+            return true;
+        }
+        catch (Exception e) when (e is FederationException or MatrixException or InvalidOperationException)
+        {
+            _logger.LogInformation("Could not fetch the keys of {ServerName}: {Error}", serverName, e.Message);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// <c>POST /_matrix/key/v2/query</c> to a notary: each returned object must carry the notary's valid
+    /// signature (its key fetched from the notary itself) as well as its origin server's own.
+    /// </summary>
+    private async Task FetchThroughNotaryAsync(string notary, string serverName, string keyId, long validAtTs, CancellationToken cancellationToken)
+    {
+        var query = new JsonObject
+        {
+            ["server_keys"] = new JsonObject
+            {
+                [serverName] = new JsonObject { [keyId] = new JsonObject { ["minimum_valid_until_ts"] = validAtTs } },
+            },
+        };
+        JsonObject response;
+        try
+        {
+            response = await _client.PostAsync(notary, "/_matrix/key/v2/query", query, cancellationToken);
+        }
+        catch (Exception e) when (e is FederationException or MatrixException)
+        {
+            _logger.LogInformation("Could not query {Notary} for the keys of {ServerName}: {Error}", notary, serverName, e.Message);
+            return;
+        }
+        if (response["server_keys"] is not JsonArray results)
+            return;
+        foreach (var result in results.OfType<JsonObject>())
+        {
+            if ((string?)result["server_name"] != serverName)
+                continue;
+            try
+            {
+                await EnsureNotarySignatureAsync(notary, result, cancellationToken);
+                StorePublishedKeys(result);
+            }
+            catch (Exception e) when (e is MatrixException or InvalidOperationException)
+            {
+                _logger.LogWarning("Notary {Notary} returned keys of {ServerName} that do not verify: {Error}", notary, serverName, e.Message);
+            }
+        }
+    }
+
+    private async Task EnsureNotarySignatureAsync(string notary, JsonObject result, CancellationToken cancellationToken)
+    {
+        if (result["signatures"]?[notary] is not JsonObject notarySignatures || notarySignatures.Count == 0)
+            throw new MatrixException(ErrorCode.Unauthorized, $"{notary} did not sign the keys it vouches for.");
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var (notaryKeyId, _) in notarySignatures)
+        {
+            if (Cached(notary, notaryKeyId) is not { } notaryKey || !notaryKey.ValidAt(now))
+            {
+                await FetchDirectAsync(notary, cancellationToken);
+                notaryKey = Cached(notary, notaryKeyId);
+            }
+            if (notaryKey is not null && notaryKey.ValidAt(now) && JsonSigning.Check(result, notary, new VerifyKey(notaryKeyId, notaryKey.PublicKey)) == SignatureCheck.Valid)
+                return;
+        }
+        throw new MatrixException(ErrorCode.Unauthorized, $"The signature of {notary} on the keys it vouches for does not verify.");
     }
 
     /// <summary>
