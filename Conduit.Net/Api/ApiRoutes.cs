@@ -45,6 +45,7 @@ public static class ApiRoutes
         routes.MapThreads();
         routes.MapPushRules();
         routes.MapSync();
+        routes.MapToDevice();
         routes.MapRoomDirectoryListing();
         routes.MapUserDirectorySearch();
         routes.MapKeys();

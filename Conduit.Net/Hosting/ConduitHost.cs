@@ -18,6 +18,7 @@ using Conduit.Net.Services.Relations;
 using Conduit.Net.Services.Rooms;
 using Conduit.Net.Services.ServerKeys;
 using Conduit.Net.Services.Sync;
+using Conduit.Net.Services.ToDevice;
 using Conduit.Net.Services.Users;
 using Conduit.Net.Storage;
 using DnsClient;
@@ -141,6 +142,8 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<TypingProvider>();
         builder.Services.AddSingleton<ReceiptsProvider>();
         builder.Services.AddSingleton<PresenceProvider>();
+        builder.Services.AddSingleton<ToDeviceService>();
+        builder.Services.AddSingleton<ToDeviceProvider>();
         builder.Services.AddSingleton<UnreadNotificationsProvider>();
         builder.Services.AddSingleton<SyncService>();
         builder.Services.AddSingleton<RoomSummaries>();

@@ -352,4 +352,39 @@ public static class Trees
     /// Key: UTF-8 user id. Value: u64 position. Owner: Keys.
     /// </summary>
     public const string DeviceListPositions = "user_devicelistposition";
+    /// <c>todevice_inbox</c>: to-device messages waiting for a local device until a sync acknowledges
+    /// them. Key: UTF-8 user id, 0xFF, device id, 0xFF, u64 position (a global count). Value: json
+    /// <c>{type, sender, content}</c>. Owner: ToDevice.
+    /// </summary>
+    public const string ToDeviceInbox = "todevice_inbox";
+
+    /// <summary>
+    /// <c>todevice_delivered</c>: for a sync response that held back part of a device's inbox, the
+    /// position of the last message it delivered, so that syncing with its token acknowledges only
+    /// those. Key: UTF-8 user id, 0xFF, device id, 0xFF, u64 sync token position. Value: u64 position.
+    /// Owner: ToDevice.
+    /// </summary>
+    public const string ToDeviceDelivered = "todevice_delivered";
+
+    /// <summary>
+    /// <c>todevice_txnids</c>: transaction ids of <c>PUT /sendToDevice</c>, so that a retried request
+    /// sends nothing. Key: SHA-256 (32 bytes) of UTF-8 user id, device id and txn id joined by 0xFF.
+    /// Value: empty. Owner: ToDevice.
+    /// </summary>
+    public const string ToDeviceTransactions = "todevice_txnids";
+
+    /// <summary>
+    /// <c>backup_versions</c>: server-side key backup versions, kept with a deleted flag after
+    /// deletion so that deleting again succeeds. Key: UTF-8 user id, 0xFF, u64 version (a global count).
+    /// Value: json <c>{algorithm, auth_data, count, etag, deleted}</c>. Owner: KeyBackup.
+    /// </summary>
+    public const string BackupVersions = "backup_versions";
+
+    /// <summary>
+    /// <c>backup_keys</c>: the room keys of each backup version. Key: UTF-8 user id, 0xFF, u64 version,
+    /// UTF-8 room id, 0xFF, UTF-8 session id. Value: json <c>KeyBackupData</c> as uploaded
+    /// (<c>first_message_index</c>, <c>forwarded_count</c>, <c>is_verified</c>, <c>session_data</c>).
+    /// Owner: KeyBackup.
+    /// </summary>
+    public const string BackupKeys = "backup_keys";
 }

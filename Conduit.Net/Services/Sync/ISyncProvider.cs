@@ -25,13 +25,17 @@ public sealed class SyncWatch
 {
     private readonly List<Task> _wakeUps = [];
 
-    public SyncWatch(string userId, CancellationToken cancellationToken)
+    public SyncWatch(string userId, string deviceId, CancellationToken cancellationToken)
     {
         UserId = userId;
+        DeviceId = deviceId;
         CancellationToken = cancellationToken;
     }
 
     public string UserId { get; }
+
+    /// <summary>The syncing device, for the streams kept per device (to-device messages).</summary>
+    public string DeviceId { get; }
 
     /// <summary>Cancelled when the wait ends: a stream passes it to every wake-up it registers.</summary>
     public CancellationToken CancellationToken { get; }

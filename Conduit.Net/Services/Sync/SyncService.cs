@@ -35,13 +35,14 @@ public sealed class SyncService
         ReceiptsProvider receipts,
         PresenceProvider presenceProvider,
         DeviceKeysProvider deviceKeys,
+        ToDeviceProvider toDevice,
         UnreadNotificationsProvider unread)
     {
         _store = store;
         _filters = filters;
         _presence = presence;
         _time = time;
-        _providers = [rooms, accountData, typing, receipts, presenceProvider, deviceKeys, unread];
+        _providers = [rooms, accountData, typing, receipts, presenceProvider, deviceKeys, toDevice, unread];
     }
 
     /// <summary>
@@ -65,7 +66,7 @@ public sealed class SyncService
         while (true)
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var watch = new SyncWatch(request.UserId, stop.Token);
+            var watch = new SyncWatch(request.UserId, request.DeviceId, stop.Token);
             if (wait)
             {
                 foreach (var provider in _providers)
