@@ -46,6 +46,7 @@ public static class ApiRoutes
         routes.MapPushRules();
         routes.MapSync();
         routes.MapToDevice();
+        routes.MapKeyBackup();
         routes.MapRoomDirectoryListing();
         routes.MapUserDirectorySearch();
         routes.MapKeys();

@@ -9,6 +9,7 @@ using Conduit.Net.Services.Ephemeral;
 using Conduit.Net.Services.Federation;
 using Conduit.Net.Services.Federation.Discovery;
 using Conduit.Net.Services.Filters;
+using Conduit.Net.Services.KeyBackup;
 using Conduit.Net.Services.Keys;
 using Conduit.Net.Services.Notifications;
 using Conduit.Net.Services.Presence;
@@ -143,6 +144,7 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<ReceiptsProvider>();
         builder.Services.AddSingleton<PresenceProvider>();
         builder.Services.AddSingleton<ToDeviceService>();
+        builder.Services.AddSingleton<KeyBackupService>();
         builder.Services.AddSingleton<ToDeviceProvider>();
         builder.Services.AddSingleton<UnreadNotificationsProvider>();
         builder.Services.AddSingleton<SyncService>();

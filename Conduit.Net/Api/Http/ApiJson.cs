@@ -49,4 +49,8 @@ namespace Conduit.Net.Api.Http;
 [JsonSerializable(typeof(KeysClaimRequest))]
 [JsonSerializable(typeof(KeysChangesResponse))]
 [JsonSerializable(typeof(SigningKeysUploadRequest))]
+[JsonSerializable(typeof(BackupVersionRequest))]
+[JsonSerializable(typeof(BackupCreatedResponse))]
+[JsonSerializable(typeof(BackupVersionResponse))]
+[JsonSerializable(typeof(RoomKeysUpdateResponse))]
 internal sealed partial class ApiJson : JsonSerializerContext;
