@@ -187,6 +187,22 @@ public sealed class ToDeviceTests
     }
 
     [Test]
+    public async Task A_logged_out_device_loses_its_inbox_and_a_new_login_on_its_id_starts_empty()
+    {
+        var alice = await _server.RegisterAsync(Accounts.UniqueName("alice"));
+        var (bob1, bob2) = await TwoDevicesAsync("bob");
+        await SendAsync(alice, RoomApi.NewTxnId(), To(bob2.UserId, "*", Content(1)));
+
+        var (status, body) = await _server.SendAsync(HttpMethod.Post, $"{RoomApi.Client}/logout", new JsonObject(), bob2.AccessToken);
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        var again = await _server.LoginAsync(bob2.UserId, extra: new JsonObject { ["device_id"] = bob2.DeviceId });
+
+        Assert.That(again.DeviceId, Is.EqualTo(bob2.DeviceId));
+        Assert.That(ToDeviceEvents(await _server.SyncAsync(again)), Is.Empty);
+        Assert.That(Numbers(await _server.SyncAsync(bob1)), Is.EqualTo(Expect(1)), "the other device keeps its message");
+    }
+
+    [Test]
     public async Task Sending_needs_an_access_token()
     {
         var (status, body) = await _server.SendAsync(HttpMethod.Put, $"{RoomApi.Client}/sendToDevice/m.test/1", new JsonObject { ["messages"] = new JsonObject() });

@@ -143,6 +143,8 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<TypingProvider>();
         builder.Services.AddSingleton<ReceiptsProvider>();
         builder.Services.AddSingleton<PresenceProvider>();
+        builder.Services.AddSingleton<ToDeviceInbox>();
+        builder.Services.AddSingleton<IDeviceObserver>(sp => sp.GetRequiredService<ToDeviceInbox>());
         builder.Services.AddSingleton<ToDeviceService>();
         builder.Services.AddSingleton<KeyBackupService>();
         builder.Services.AddSingleton<ToDeviceProvider>();

@@ -10,15 +10,15 @@ namespace Conduit.Net.Services.Sync;
 /// </summary>
 public sealed class ToDeviceProvider : ISyncProvider
 {
-    private readonly ToDeviceService _toDevice;
+    private readonly ToDeviceInbox _inbox;
 
-    public ToDeviceProvider(ToDeviceService toDevice) => _toDevice = toDevice;
+    public ToDeviceProvider(ToDeviceInbox inbox) => _inbox = inbox;
 
-    public void Watch(SyncWatch watch) => watch.Add(_toDevice.Watch(watch.UserId, watch.DeviceId, watch.CancellationToken));
+    public void Watch(SyncWatch watch) => watch.Add(_inbox.Watch(watch.UserId, watch.DeviceId, watch.CancellationToken));
 
     public void Write(SyncPass pass)
     {
-        var batch = _toDevice.Deliver(pass.UserId, pass.Request.DeviceId, pass.Since, pass.UpTo);
+        var batch = _inbox.Deliver(pass.UserId, pass.Request.DeviceId, pass.Since, pass.UpTo);
         var events = new JsonArray();
         foreach (var message in batch.Messages)
             events.Add((JsonNode)message.Event);
