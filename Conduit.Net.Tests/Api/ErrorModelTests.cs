@@ -22,6 +22,7 @@ public sealed class ErrorModelTests
     private const string ThrowPath = "/_test/throw";
     private const string SecretDetail = "secret-internal-detail";
     private const int SmallLimit = 4096;
+    private static readonly string[] ServedVersions = ["v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9", "v1.10"];
 
     private TestServer _server = null!;
     private TestServer _smallServer = null!;
@@ -78,11 +79,13 @@ public sealed class ErrorModelTests
     }
 
     [Test]
-    public async Task Versions_lists_spec_versions()
+    public async Task Versions_lists_v1_1_to_v1_10_and_stops_before_v1_11_whose_authenticated_media_is_not_served()
     {
         var (status, body) = await _server.SendAsync(HttpMethod.Get, "/_matrix/client/versions");
         Assert.That(status, Is.EqualTo(200));
-        Assert.That(body?["versions"]?.AsArray().Select(v => (string?)v), Does.Contain("v1.1"));
+        Assert.That(body?["versions"]?.AsArray().Select(v => (string?)v),
+            Is.EqualTo(ServedVersions));
+        Assert.That(body?["unstable_features"], Is.InstanceOf<JsonObject>());
     }
 
     [Test]

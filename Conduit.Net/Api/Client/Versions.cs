@@ -10,15 +10,22 @@ namespace Conduit.Net.Api.Client;
 internal static class Versions
 {
     /// <summary>
-    /// No version is met in full yet: rooms and sync are mandatory in every one of them and do not
-    /// exist. Clients refuse a server that lists none of the versions they know (matrix-js-sdk
-    /// wants v1.1 or later), so the list holds the versions whose rules for the endpoints that do
-    /// exist (registration with tokens, login, devices, whoami with <c>is_guest</c>, profiles,
-    /// capabilities) the server follows: v1.1 and v1.2. Later versions change rooms, events and media
-    /// (relations in v1.3, threads in v1.4, authenticated media in v1.11, new room versions); a
-    /// version is added once its changes are in, not before.
+    /// Every version up to v1.10, whose client-server changes are served: relations and
+    /// aggregations, knock_restricted and refresh tokens (v1.3); edits, threads with <c>/threads</c>,
+    /// private and threaded receipts, per-thread notification counts (v1.4); <c>m.reference</c>
+    /// (v1.5); <c>/timestamp_to_event</c> (v1.6); reactions, <c>m.mentions</c> with its push rules
+    /// and <c>event_property_*</c> conditions (v1.7); room version 11 (v1.8);
+    /// <c>.m.rule.suppress_edits</c> (v1.9); <c>recurse</c> on <c>/relations</c> and an
+    /// authenticated <c>/versions</c> (v1.10). matrix-js-sdk 37.5.0 reads these to pick stable
+    /// thread names (v1.3), list threads through <c>/threads</c>, ask sync for thread notification
+    /// counts and send <c>m.read.private</c> to <c>/read_markers</c> (v1.4), send <c>m.mentions</c>
+    /// (v1.7) and page relations recursively (v1.10).
+    /// v1.11 is left out, and with it every later version: it moves media to
+    /// <c>/_matrix/client/v1/media/*</c> with authentication, and clients built on matrix-js-sdk
+    /// (Element) fetch every avatar and attachment there once a server lists it, which this server
+    /// does not serve yet.
     /// </summary>
-    private static readonly string[] Supported = ["v1.1", "v1.2"];
+    private static readonly string[] Supported = ["v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9", "v1.10"];
 
     public static void MapVersions(this IEndpointRouteBuilder routes) =>
         routes.MapGet("/_matrix/client/versions", GetVersionsAsync);
