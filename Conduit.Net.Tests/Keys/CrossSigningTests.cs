@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Conduit.Net.Tests.Api;
+using Conduit.Net.Tests.Ephemeral;
+using Conduit.Net.Tests.Sync;
 
 namespace Conduit.Net.Tests.Keys;
 
@@ -142,6 +144,28 @@ public sealed class CrossSigningTests
         Assert.That(failures, Is.Empty);
         var query = await _server.QueryAsync(alice.Session, new JsonObject { [bob.Session.UserId] = new JsonArray() });
         Assert.That(query["master_keys"]![bob.Session.UserId]!["signatures"]?[alice.Session.UserId]?.AsObject().ContainsKey($"ed25519:{alice.UserSigning.Public}"), Is.True);
+    }
+
+    [Test]
+    public async Task A_signature_of_another_users_master_key_is_a_device_list_change_for_the_signer_only()
+    {
+        using var alice = await NewUserAsync();
+        using var bob = await NewUserAsync();
+        using var carol = await NewUserAsync();
+        var roomId = await _server.CreatePublicRoomAsync(bob.Session);
+        await _server.JoinAsync(carol.Session, roomId);
+        var aliceSince = (await _server.SyncAsync(alice.Session)).NextBatch();
+        var carolSince = (await _server.SyncAsync(carol.Session)).NextBatch();
+
+        var bobsMaster = alice.UserSigning.Sign(KeysApi.CrossSigningKey(bob.Session.UserId, "master", bob.Master), alice.Session.UserId, alice.UserSigning.Public);
+        Assert.That(await UploadSignaturesAsync(alice.Session, new JsonObject { [bob.Session.UserId] = new JsonObject { [bob.Master.Public] = bobsMaster } }), Is.Empty);
+
+        var aliceSync = await _server.SyncAsync(alice.Session, since: aliceSince);
+        Assert.That(aliceSync["device_lists"]!["changed"]!.AsArray().Select(u => (string?)u), Is.EqualTo(new[] { bob.Session.UserId }));
+        var carolSync = await _server.SyncAsync(carol.Session, since: carolSince);
+        Assert.That(carolSync["device_lists"]!["changed"]!.AsArray(), Is.Empty);
+        var byCarol = await _server.QueryAsync(carol.Session, new JsonObject { [bob.Session.UserId] = new JsonArray() });
+        Assert.That(byCarol["master_keys"]![bob.Session.UserId]!["signatures"]?[alice.Session.UserId], Is.Null, "a user's signatures of others are theirs alone");
     }
 
     [Test]

@@ -97,6 +97,23 @@ public sealed class DeviceListSyncTests
     }
 
     [Test]
+    public async Task A_room_mates_new_display_name_is_not_a_device_list_change()
+    {
+        var alice = await NewUserAsync();
+        var bob = await NewUserAsync();
+        var roomId = await _server.CreatePublicRoomAsync(alice);
+        await _server.JoinAsync(bob, roomId);
+        var since = (await _server.SyncAsync(alice)).NextBatch();
+
+        var (status, body) = await _server.SendAsync(HttpMethod.Put, $"/_matrix/client/v3/profile/{Uri.EscapeDataString(bob.UserId)}/displayname",
+            new JsonObject { ["displayname"] = "Bobby" }, bob.AccessToken);
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        var sync = await _server.SyncAsync(alice, since: since);
+        Assert.That(sync.Joined(roomId)?.TimelineEvents().Types(), Does.Contain("m.room.member"), "the member event reached the room");
+        Assert.That(Changed(sync), Is.Empty);
+    }
+
+    [Test]
     public async Task Deleting_a_device_with_keys_is_a_change_for_room_mates()
     {
         var alice = await NewUserAsync();

@@ -342,14 +342,15 @@ public static class Trees
     /// <summary>
     /// <c>device_list_changes</c>: users by position of the latest change of their device list (a device's
     /// keys, a device deleted or renamed, cross-signing keys or signatures), for sync and
-    /// <c>/keys/changes</c>; a change removes the user's previous entry. Key: u64 position. Value: UTF-8
-    /// user id. Owner: Keys.
+    /// <c>/keys/changes</c>; a change removes the previous entry of the same value. Key: u64 position.
+    /// Value: UTF-8 user id, and for a change that concerns one user only (their signature of this
+    /// user's master key) 0xFF and that user's id. Owner: Keys.
     /// </summary>
     public const string DeviceListChanges = "device_list_changes";
 
     /// <summary>
-    /// <c>user_devicelistposition</c>: the position of each user's entry in <see cref="DeviceListChanges"/>.
-    /// Key: UTF-8 user id. Value: u64 position. Owner: Keys.
+    /// <c>user_devicelistposition</c>: the position of each entry of <see cref="DeviceListChanges"/>. Key: the
+    /// entry's value. Value: u64 position. Owner: Keys.
     /// </summary>
     public const string DeviceListPositions = "user_devicelistposition";
     /// <c>todevice_inbox</c>: to-device messages waiting for a local device until a sync acknowledges

@@ -74,7 +74,7 @@ public sealed class CrossSigningKeys
         lock (_keys.Gate)
         {
             using var batch = new WriteBatch();
-            var changed = new HashSet<string>(StringComparer.Ordinal);
+            var changed = new HashSet<(string UserId, string? OnlyFor)>();
             foreach (var (targetUserId, targets) in body)
             {
                 if (targets is not JsonObject byKey)
@@ -86,11 +86,16 @@ public sealed class CrossSigningKeys
                         if (signed is not JsonObject signedKey)
                             throw MatrixException.BadJson("A signed key must be an object.");
                         KeyJson.RequireSignatures(signedKey["signatures"], target);
-                        var stored = targetUserId == callerUserId
-                            ? SignOwnKey(batch, callerUserId, target, signedKey)
-                            : SignOthersMasterKey(batch, callerUserId, targetUserId, target, signedKey);
-                        if (stored)
-                            changed.Add(callerUserId);
+                        if (targetUserId == callerUserId)
+                        {
+                            if (SignOwnKey(batch, callerUserId, target, signedKey))
+                                changed.Add((callerUserId, null));
+                        }
+                        else
+                        {
+                            SignOthersMasterKey(batch, callerUserId, targetUserId, target, signedKey);
+                            changed.Add((targetUserId, callerUserId));
+                        }
                     }
                     catch (MatrixException e)
                     {
@@ -100,8 +105,8 @@ public sealed class CrossSigningKeys
                     }
                 }
             }
-            foreach (var userId in changed)
-                _keys.RecordChange(batch, userId);
+            foreach (var (userId, onlyFor) in changed)
+                _keys.RecordChange(batch, userId, onlyFor);
             if (!batch.IsEmpty)
                 _keys.Store.Commit(batch);
         }
@@ -160,11 +165,12 @@ public sealed class CrossSigningKeys
         var selfSigning = _keys.GetCrossSigningKey(userId, DeviceKeyStore.SelfSigning)
             ?? throw MatrixException.NotFound("There is no self-signing key to check the signature against.");
         RequireSameKey(deviceKeys, signed);
-        return StoreVerified(batch, signed, userId, selfSigning, userId, target);
+        StoreVerified(batch, signed, userId, selfSigning, userId, target);
+        return true;
     }
 
     /// <summary>A signature by the caller's user-signing key of another user's master key.</summary>
-    private bool SignOthersMasterKey(WriteBatch batch, string callerUserId, string targetUserId, string target, JsonObject signed)
+    private void SignOthersMasterKey(WriteBatch batch, string callerUserId, string targetUserId, string target, JsonObject signed)
     {
         var userSigning = _keys.GetCrossSigningKey(callerUserId, DeviceKeyStore.UserSigning)
             ?? throw MatrixException.NotFound("There is no user-signing key to check the signature against.");
@@ -173,18 +179,17 @@ public sealed class CrossSigningKeys
         if (PublicKeyOf(master) != target)
             throw new MatrixException(ErrorCode.InvalidSignature, $"{target} is not the master key of {targetUserId}.");
         RequireSameKey(master, signed);
-        return StoreVerified(batch, signed, callerUserId, userSigning, targetUserId, target);
+        StoreVerified(batch, signed, callerUserId, userSigning, targetUserId, target);
     }
 
     /// <summary>Checks the signature of <paramref name="signer"/>'s key over the object and stores it for the target.</summary>
-    private bool StoreVerified(WriteBatch batch, JsonObject signed, string signer, JsonObject signingKey, string targetUserId, string target)
+    private void StoreVerified(WriteBatch batch, JsonObject signed, string signer, JsonObject signingKey, string targetUserId, string target)
     {
         var verifyKey = VerifyKeyOf(signingKey);
         if (JsonSigning.Check(signed, signer, verifyKey) != SignatureCheck.Valid)
             throw new MatrixException(ErrorCode.InvalidSignature, "Invalid signature.");
         var signature = (string)signed["signatures"]![signer]![verifyKey.KeyId]!;
         _keys.PutSignature(batch, targetUserId, target, signer, verifyKey.KeyId, signature);
-        return true;
     }
 
     private static void RequireSameKey(JsonObject stored, JsonObject signed)

@@ -111,21 +111,32 @@ public sealed class DeviceKeyStore : IDeviceObserver
 
     /// <summary>
     /// Records a change of the user's device list at a new position of the batch, replacing the
-    /// user's previous entry so that the stream holds each user once.
+    /// user's previous entry so that the stream holds each user once. A change that concerns one
+    /// user only (their signature of another user's master key, which nobody else sees) names
+    /// that user as <paramref name="onlyFor"/>; it has an entry of its own.
     /// </summary>
-    internal void RecordChange(WriteBatch batch, string userId)
+    internal void RecordChange(WriteBatch batch, string userId, string? onlyFor = null)
     {
         var position = _store.NextCount(batch);
-        var userKey = KeyCodec.Utf8(userId);
-        if (_positions.Get(userKey) is { } previous)
+        var entry = onlyFor is null ? KeyCodec.Utf8(userId) : KeyCodec.Join(userId, onlyFor);
+        if (_positions.Get(entry) is { } previous)
             batch.Remove(_changes, previous);
-        batch.Put(_changes, KeyCodec.U64(position), userKey);
-        batch.Put(_positions, userKey, KeyCodec.U64(position));
+        batch.Put(_changes, KeyCodec.U64(position), entry);
+        batch.Put(_positions, entry, KeyCodec.U64(position));
     }
 
-    /// <summary>Users whose device list changed at a position in (<paramref name="since"/>, <paramref name="upTo"/>].</summary>
-    internal IEnumerable<string> ChangedUsers(ulong since, ulong upTo) =>
-        upTo <= since ? [] : _changes.ScanRange(KeyCodec.U64(since + 1), KeyCodec.U64(upTo + 1)).Select(e => KeyCodec.ReadUtf8(e.Value));
+    /// <summary>
+    /// Users whose device list changed at a position in (<paramref name="since"/>, <paramref name="upTo"/>],
+    /// with the one user the change concerns when it concerns only one.
+    /// </summary>
+    internal IEnumerable<(string UserId, string? OnlyFor)> ChangedUsers(ulong since, ulong upTo) =>
+        upTo <= since
+            ? []
+            : _changes.ScanRange(KeyCodec.U64(since + 1), KeyCodec.U64(upTo + 1)).Select(e =>
+            {
+                var parts = KeyCodec.SplitUtf8(e.Value);
+                return (parts[0], parts.Length > 1 ? parts[1] : null);
+            });
 
     /// <summary>Completes at the first device-list change committed after this call (one-shot; see <see cref="KvStore.WatchPrefix"/>).</summary>
     internal Task WatchChanges(CancellationToken cancellationToken) => _store.WatchPrefix(_changes, [], cancellationToken);

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Conduit.Net.Core.Auth;
+using Conduit.Net.Core.Events;
 using Conduit.Net.Services.Rooms;
 using Conduit.Net.Services.Sync;
 
@@ -54,11 +56,9 @@ public sealed class DeviceLists
                 sharing[other] = shares = _events.Members.RoomsOf(other, Membership.Join).Any(r => joined.Contains(r.RoomId));
             return shares;
         }
-        bool InWindow(long position) => position > (long)since && position <= (long)upTo;
-
-        foreach (var other in _keys.ChangedUsers(since, upTo))
+        foreach (var (other, onlyFor) in _keys.ChangedUsers(since, upTo))
         {
-            if (Shares(other))
+            if (onlyFor is null ? Shares(other) : onlyFor == userId)
                 changed.Add(other);
         }
 
@@ -74,27 +74,33 @@ public sealed class DeviceLists
                 left.UnionWith(_events.Members.Members(shortRoomId, Membership.Join).Where(m => !Shares(m)));
         }
 
-        // Others joining or leaving the user's rooms; rooms without events in the window are skipped.
+        // Others joining or leaving the user's rooms, read from the member events in the window
+        // (a live client's window holds a few events; a room's member list may hold thousands).
         foreach (var roomId in joined)
         {
-            if (_events.Ids.FindRoom(roomId) is not { } shortRoomId || _events.Timeline.Latest(shortRoomId) is not { } latest || latest.Position <= (long)since)
+            if (_events.Ids.FindRoom(roomId) is not { } shortRoomId)
                 continue;
-            foreach (var member in _events.Members.Members(shortRoomId, Membership.Join))
+            foreach (var ev in _events.Timeline.Range(shortRoomId, (long)since, (long)upTo, newestFirst: false))
             {
-                if (_events.Members.Get(shortRoomId, member) is { } record && InWindow(record.Position))
+                if (ev.Type != EventTypes.Member || ev.StateKey is not { } member || member == userId)
+                    continue;
+                var wasJoined = PreviousMembership(ev) == Membership.Join;
+                var current = _events.Members.Get(shortRoomId, member)?.Membership;
+                if (ev.Membership == Membership.Join && !wasJoined && current == Membership.Join)
                     changed.Add(member);
-            }
-            foreach (var membership in new[] { Membership.Leave, Membership.Ban })
-            {
-                foreach (var member in _events.Members.Members(shortRoomId, membership))
-                {
-                    if (_events.Members.Get(shortRoomId, member) is { } record && InWindow(record.Position) && !Shares(member))
-                        left.Add(member);
-                }
+                else if (ev.Membership is Membership.Leave or Membership.Ban && wasJoined && current != Membership.Join && !Shares(member))
+                    left.Add(member);
             }
         }
         return new DeviceListChanges([.. changed], [.. left]);
     }
+
+    private static string? PreviousMembership(StoredEvent ev) =>
+        ev.Root.TryGetProperty("unsigned", out var unsigned) && unsigned.ValueKind == JsonValueKind.Object
+        && unsigned.TryGetProperty("prev_content", out var previous) && previous.ValueKind == JsonValueKind.Object
+        && previous.TryGetProperty("membership", out var membership) && membership.ValueKind == JsonValueKind.String
+            ? membership.GetString()
+            : null;
 
     /// <summary>
     /// Completes at the next device-list change anywhere (one-shot, the store's register-read-await
