@@ -303,7 +303,6 @@ public sealed class ConfigLoadingTests
     }
 
     [TestCase("[global.tls]\ncerts = \"/c.pem\"", "global.tls.key: tls.certs and tls.key are set together")]
-    [TestCase("federation_listener = true", "global.federation_listener: the federation listener serves TLS only")]
     [TestCase("federation_ip_range_blacklist = [\"10.0.0.0/33\"]", "global.federation_ip_range_blacklist: \"10.0.0.0/33\" is not a CIDR range")]
     [TestCase("federation_domain_whitelist = [\"bad name\"]", "global.federation_domain_whitelist: \"bad name\" is not a valid server name")]
     public void A_bad_federation_setting_is_one_clear_error(string settings, string expected)

@@ -56,7 +56,7 @@ public static class FederatedServer
     /// A free port, chosen by the OS and released again: the server name must contain the port before
     /// the server starts. Another process could take it in between; on loopback in a test run it does not.
     /// </summary>
-    private static int ReservePort()
+    public static int ReservePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

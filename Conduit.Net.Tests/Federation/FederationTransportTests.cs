@@ -66,6 +66,18 @@ public sealed class FederationTransportTests
     }
 
     [Test]
+    public async Task Concurrent_lookups_of_a_new_server_key_all_find_it()
+    {
+        await using var fresh = await FederatedServer.StartAsync();
+        var key = fresh.OwnKey().SigningKey;
+
+        var found = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ =>
+            _a.RemoteKeys().FindVerifyKeyAsync(fresh.Name(), key.KeyId, Now, CancellationToken.None).AsTask()));
+
+        Assert.That(found, Has.All.EqualTo(key.VerifyKey.PublicKey.ToArray()));
+    }
+
+    [Test]
     public async Task A_fetches_the_key_of_an_offline_server_through_B_as_notary()
     {
         await using var offline = await FederatedServer.StartAsync();
@@ -185,6 +197,36 @@ public sealed class FederationTransportTests
     public async Task A_missing_or_malformed_header_is_401_M_UNAUTHORIZED(string header)
     {
         await AssertUnauthorizedAsync(header, HttpMethod.Get, null);
+    }
+
+    [Test]
+    public async Task The_dedicated_federation_listener_serves_federation_over_TLS()
+    {
+        var federationPort = FederatedServer.ReservePort();
+        await using var server = await FederatedServer.StartAsync(c => c with { FederationListener = true, FederationPort = federationPort });
+
+        var version = await _a.FederationClient().GetAsync($"localhost:{federationPort}", "/_matrix/federation/v1/version", CancellationToken.None);
+        var keys = await _a.FederationClient().GetAsync($"localhost:{federationPort}", "/_matrix/key/v2/server", CancellationToken.None);
+
+        Assert.That((string?)version["server"]?["name"], Is.EqualTo("Conduit.Net"));
+        Assert.That((string?)keys["server_name"], Is.EqualTo(server.Name()), "the same server answers on both ports");
+    }
+
+    [Test]
+    public async Task Without_a_configured_certificate_the_federation_listener_serves_a_self_signed_one()
+    {
+        var federationPort = FederatedServer.ReservePort();
+        await using var server = await FederatedServer.StartAsync(c => c with { Tls = new(), FederationListener = true, FederationPort = federationPort });
+        await using var careless = await FederatedServer.StartAsync(c => c with { FederationVerifyCertificates = false });
+
+        var refused = Assert.ThrowsAsync<FederationException>(() => _a.FederationClient().GetAsync($"localhost:{federationPort}", "/_matrix/key/v2/server", CancellationToken.None));
+        var keys = await careless.FederationClient().GetAsync($"localhost:{federationPort}", "/_matrix/key/v2/server", CancellationToken.None);
+
+        var (clientStatus, _) = await server.SendAsync(HttpMethod.Get, "/_matrix/client/versions");
+
+        Assert.That(clientStatus, Is.EqualTo(200), "the client port stays plain HTTP");
+        Assert.That(refused!.Status, Is.Null, "verification refuses a self-signed certificate");
+        Assert.That((string?)keys["server_name"], Is.EqualTo(server.Name()));
     }
 
     [Test]

@@ -32,8 +32,6 @@ internal static class ConfigValidator
         }
         if ((config.Tls.Certs is null) != (config.Tls.Key is null))
             throw Invalid(config.Tls.Certs is null ? "tls.certs" : "tls.key", "tls.certs and tls.key are set together or not at all");
-        if (config.FederationListener && config.Tls.Certs is null)
-            throw Invalid("federation_listener", "the federation listener serves TLS only: set tls.certs and tls.key");
         if (config.WellKnown.Client is { } client
             && !(Uri.TryCreate(client, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)))
             throw Invalid("well_known.client", $"{ConfigKey.Quote(client)} is not an absolute http(s) URL");

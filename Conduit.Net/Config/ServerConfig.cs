@@ -29,7 +29,10 @@ public sealed record ServerConfig
     /// <summary>When set, the client listener serves TLS with this certificate (<c>[global.tls]</c>).</summary>
     public TlsConfig Tls { get; init; } = new();
 
-    /// <summary>Whether a second, TLS-only listener serves the federation API on <see cref="FederationPort"/>.</summary>
+    /// <summary>
+    /// Whether a second, TLS-only listener serves the federation API on <see cref="FederationPort"/>, with the
+    /// <see cref="Tls"/> certificate or, for development, a self-signed one.
+    /// </summary>
     public bool FederationListener { get; init; }
 
     public int FederationPort { get; init; } = 8448;

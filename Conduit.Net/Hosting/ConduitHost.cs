@@ -1,8 +1,10 @@
 using System.Net;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Conduit.Net.Api;
 using Conduit.Net.Api.Http;
 using Conduit.Net.Config;
+using Conduit.Net.Core.Identifiers;
 using Conduit.Net.Services.AccountData;
 using Conduit.Net.Services.Directories;
 using Conduit.Net.Services.Ephemeral;
@@ -90,8 +92,8 @@ public sealed class ConduitHost : IAsyncDisposable
                 if (certificate is not null)
                     listen.UseHttps(certificate);
             });
-            if (config.FederationListener && certificate is not null)
-                kestrel.Listen(address, config.FederationPort, listen => listen.UseHttps(certificate));
+            if (config.FederationListener)
+                kestrel.Listen(address, config.FederationPort, listen => listen.UseHttps(certificate ?? SelfSignedCertificate(config.ServerName)));
         });
 
         builder.Services.AddSingleton(config);
@@ -192,7 +194,8 @@ public sealed class ConduitHost : IAsyncDisposable
             throw;
         }
 
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        var address = addresses.First(a => !config.FederationListener || !a.EndsWith($":{config.FederationPort}", StringComparison.Ordinal));
         return new ConduitHost(app, new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal)));
     }
 
@@ -212,6 +215,26 @@ public sealed class ConduitHost : IAsyncDisposable
             ServerCertificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null),
             ServerCertificateChain = chain.Count > 1 ? [.. chain.Skip(1)] : null,
         };
+    }
+
+    /// <summary>
+    /// A development certificate for the federation listener when <c>[global.tls]</c> is unset: valid for
+    /// the server name's host for a year, trusted by no one unless they turn verification off or add it.
+    /// </summary>
+    private static HttpsConnectionAdapterOptions SelfSignedCertificate(string serverName)
+    {
+        var host = ServerName.Parse(serverName).Host.Trim('[', ']');
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={host}", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        if (IPAddress.TryParse(host, out var ip))
+            names.AddIpAddress(ip);
+        else
+            names.AddDnsName(host);
+        request.CertificateExtensions.Add(names.Build());
+        var now = DateTimeOffset.UtcNow;
+        using var certificate = request.CreateSelfSigned(now.AddDays(-1), now.AddYears(1));
+        return new HttpsConnectionAdapterOptions { ServerCertificate = X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null) };
     }
 
     /// <summary>The store's settings from the server config (Storage itself reads no config).</summary>

@@ -33,6 +33,7 @@ public sealed class RemoteServerKeys
     private readonly ILogger<RemoteServerKeys> _logger;
     private readonly ConcurrentDictionary<(string Server, string KeyId), CachedKey> _cache = new();
     private readonly ConcurrentDictionary<(string Server, string KeyId), DateTimeOffset> _misses = new();
+    private readonly ConcurrentDictionary<string, Task<bool>> _directFetches = new();
     private readonly Lock _writeLock = new();
     private readonly FederationClient _client;
     private readonly FederationPolicy _policy;
@@ -92,13 +93,21 @@ public sealed class RemoteServerKeys
 
     /// <summary>
     /// Fetches <c>GET /_matrix/key/v2/server</c> from <paramref name="serverName"/> and caches what verifies;
-    /// false when the server cannot be reached or its answer is not valid (logged, not thrown).
+    /// false when the server cannot be reached or its answer is not valid (logged, not thrown). Concurrent
+    /// callers share one fetch per server, which runs to its own timeout whoever stops waiting.
     /// </summary>
-    public async Task<bool> FetchDirectAsync(string serverName, CancellationToken cancellationToken)
+    public Task<bool> FetchDirectAsync(string serverName, CancellationToken cancellationToken)
+    {
+        var fetch = _directFetches.GetOrAdd(serverName, FetchDirectOnceAsync);
+        _ = fetch.ContinueWith(done => _directFetches.TryRemove(new(serverName, done)), TaskScheduler.Default);
+        return fetch.WaitAsync(cancellationToken);
+    }
+
+    private async Task<bool> FetchDirectOnceAsync(string serverName)
     {
         try
         {
-            var published = await _client.GetAsync(serverName, "/_matrix/key/v2/server", cancellationToken);
+            var published = await _client.GetAsync(serverName, "/_matrix/key/v2/server", CancellationToken.None);
             if ((string?)published["server_name"] != serverName)
                 throw new MatrixException(ErrorCode.Unauthorized, $"The keys served by {serverName} are for {(string?)published["server_name"]}.");
             StorePublishedKeys(published);
