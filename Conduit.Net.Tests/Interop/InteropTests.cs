@@ -40,6 +40,7 @@ public sealed class InteropTests
 
     [TestCase("accounts")]
     [TestCase("chat")]
+    [TestCase("e2ee")]
     [TestCase("history-visibility")]
     public async Task Matrix_js_sdk_completes_the_scenario(string scenario)
     {

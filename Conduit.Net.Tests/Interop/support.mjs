@@ -5,8 +5,18 @@ import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
 import { ClientEvent, createClient, MatrixError, SyncState } from "matrix-js-sdk";
 import { logger } from "matrix-js-sdk/lib/logger.js";
+import loglevel from "loglevel";
 
-// The SDK logs every request at debug level; the runner's step lines are the output that matters.
+// The SDK logs every request at debug level, and its child loggers (one per room encryptor, for
+// one) start at debug whatever the root's level: every matrix-js-sdk logger, those made later
+// included, passes on only warnings and errors, so the runner's step lines are the output that matters.
+const shown = new Set(["warn", "error"]);
+const quiet = (factory) => (methodName, level, name) => (shown.has(methodName) ? factory(methodName, level, name) : () => {});
+loglevel.methodFactory = quiet(loglevel.methodFactory);
+for (const named of Object.values(loglevel.getLoggers())) {
+  named.methodFactory = quiet(named.methodFactory);
+  named.rebuild();
+}
 logger.setLevel("warn");
 
 // A request that never answers fails its step instead of waiting for the NUnit process timeout.
@@ -61,9 +71,9 @@ export function uniquePassword() {
  * Registers the way Element does (InteractiveAuth around registerRequest): the first request has no
  * auth and gets the 401 user-interactive auth challenge; the client picks the flow made of
  * m.login.dummy alone and resubmits the same request with the dummy stage and the challenge's
- * session. Returns a logged-in client for the new account.
+ * session. Returns a logged-in client for the new account; clientOptions go to createClient.
  */
-export async function registerWithDummyAuth(baseUrl, username, password, deviceName) {
+export async function registerWithDummyAuth(baseUrl, username, password, deviceName, clientOptions = {}) {
   const anonymous = newClient(baseUrl);
   const request = { username, password, initial_device_display_name: deviceName };
   const challenge = await expectMatrixError(anonymous.registerRequest(request), { status: 401 });
@@ -80,21 +90,30 @@ export async function registerWithDummyAuth(baseUrl, username, password, deviceN
   assert.ok(registered.access_token, "register returned an access_token");
   assert.ok(registered.device_id, "register returned a device_id");
   return newClient(baseUrl, {
+    ...clientOptions,
     userId: registered.user_id,
     accessToken: registered.access_token,
     deviceId: registered.device_id,
   });
 }
 
-/** Logs in on a new device with a password, the way an app's login screen does, and returns its client. */
-export async function loginWithPassword(baseUrl, userId, password, deviceName) {
+/**
+ * Logs in on a new device with a password, the way an app's login screen does, and returns its
+ * client; clientOptions go to createClient (cryptoCallbacks, for one).
+ */
+export async function loginWithPassword(baseUrl, userId, password, deviceName, clientOptions = {}) {
   const login = await newClient(baseUrl).login("m.login.password", {
     identifier: { type: "m.id.user", user: userId },
     password,
     initial_device_display_name: deviceName,
   });
   assert.equal(login.user_id, userId);
-  return newClient(baseUrl, { userId: login.user_id, accessToken: login.access_token, deviceId: login.device_id });
+  return newClient(baseUrl, {
+    ...clientOptions,
+    userId: login.user_id,
+    accessToken: login.access_token,
+    deviceId: login.device_id,
+  });
 }
 
 /**
@@ -113,29 +132,39 @@ export async function startSyncing(client, initialSyncLimit) {
 /**
  * Resolves with the first truthy value of condition(), checked now and again after each of the
  * client's events named in eventNames (each processed sync by default): what a user sees changes
- * only when the client has processed something. Fails after waitTimeoutMs naming what it waited for,
- * and fails at once if condition() throws.
+ * only when the client has processed something. condition() may be async (the crypto API answers
+ * with promises). Fails after waitTimeoutMs naming what it waited for, and fails at once if
+ * condition() throws or rejects.
  */
 export function waitUntil(client, description, condition, eventNames = [ClientEvent.Sync]) {
   return new Promise((resolve, reject) => {
     const started = Date.now();
+    let done = false;
     const finish = () => {
+      done = true;
       clearTimeout(timer);
       for (const name of eventNames) client.off(name, check);
+    };
+    const settle = (value) => {
+      if (done || !value) return;
+      finish();
+      resolve(value);
+    };
+    const fail = (error) => {
+      if (done) return;
+      finish();
+      reject(error);
     };
     const check = () => {
       let value;
       try {
         value = condition();
       } catch (error) {
-        finish();
-        reject(error);
+        fail(error);
         return;
       }
-      if (value) {
-        finish();
-        resolve(value);
-      }
+      if (typeof value?.then === "function") value.then(settle, fail);
+      else settle(value);
     };
     const timer = setTimeout(() => {
       finish();

@@ -1,0 +1,399 @@
+// End-to-end encryption with matrix-js-sdk's Rust crypto, one client and one crypto store per device:
+// Alice and Bob chat in an m.megolm.v1.aes-sha2 room and each side decrypts the other; Bob's second
+// device decrypts Alice's next message; both set up cross-signing and Alice verifies Bob with an
+// interactive SAS (emoji) verification over to-device; Alice enables key backup behind secret
+// storage, and her new device restores it with the recovery key and decrypts the whole history; a
+// to-device message sent twice with one txnId arrives once.
+import assert from "node:assert/strict";
+import { LoggerLevel, Tracing } from "@matrix-org/matrix-sdk-crypto-wasm";
+import { ClientEvent, EventType, KnownMembership, MatrixError, MatrixEventEvent, Preset } from "matrix-js-sdk";
+import {
+  CryptoEvent,
+  decodeRecoveryKey,
+  VerificationPhase,
+  VerificationRequestEvent,
+  VerifierEvent,
+} from "matrix-js-sdk/lib/crypto-api/index.js";
+import {
+  loginWithPassword,
+  registerWithDummyAuth,
+  startSyncing,
+  uniqueLocalpart,
+  uniquePassword,
+  waitUntil,
+} from "../support.mjs";
+
+const megolm = "m.megolm.v1.aes-sha2";
+const timelineLimit = 20;
+
+/**
+ * Crypto callbacks for one device: the secret storage keys it created or was given, answered when
+ * the SDK asks for one, as an app that keeps the key for the session does.
+ */
+function secretStorageCallbacks(knownKeys = new Map()) {
+  return {
+    cacheSecretStorageKey: (keyId, _keyInfo, key) => knownKeys.set(keyId, key),
+    getSecretStorageKey: async ({ keys }) => {
+      const keyId = Object.keys(keys).find((id) => knownKeys.has(id));
+      return keyId === undefined ? null : [keyId, knownKeys.get(keyId)];
+    },
+  };
+}
+
+/**
+ * The user-interactive auth callback Element gives bootstrapCrossSigning: try without auth (the
+ * spec lets a first upload through), answer a 401 challenge with the password and its session.
+ * Each answer is pushed to prompts: "none" when the server took the request without auth,
+ * "password" when it asked.
+ */
+function passwordAuth(userId, password, prompts) {
+  return async (makeRequest) => {
+    let session;
+    try {
+      const response = await makeRequest(null);
+      prompts.push("none");
+      return response;
+    } catch (error) {
+      if (!(error instanceof MatrixError) || error.httpStatus !== 401) throw error;
+      assert.ok(error.data.flows?.some((flow) => flow.stages?.includes("m.login.password")),
+        `the 401 challenge offers m.login.password: ${JSON.stringify(error.data)}`);
+      session = error.data.session;
+    }
+    const response = await makeRequest({ type: "m.login.password", identifier: { type: "m.id.user", user: userId }, password, session });
+    prompts.push("password");
+    return response;
+  };
+}
+
+/**
+ * Sets up the client's Rust crypto with an in-memory store. initRustCrypto turns the crypto's
+ * tracing on at debug level, which pages per sync and per device set up: while it runs its debug and
+ * info lines are dropped, and then the tracing is set to errors. A failing step still names what did
+ * not decrypt and why (receiveDecrypted).
+ */
+async function cryptoClient(client) {
+  const { debug, info } = console;
+  console.debug = console.info = () => {};
+  try {
+    await client.initRustCrypto({ useIndexedDB: false });
+  } finally {
+    Object.assign(console, { debug, info });
+  }
+  new Tracing(LoggerLevel.Error).turnOn();
+  return client;
+}
+
+function messagesIn(client, roomId) {
+  return client.getRoom(roomId).getLiveTimeline().getEvents()
+    .filter((event) => event.getType() === EventType.RoomMessage || event.getWireType() === EventType.RoomMessageEncrypted);
+}
+
+function undecrypted(client, roomId) {
+  return messagesIn(client, roomId)
+    .filter((event) => event.isDecryptionFailure())
+    .map((event) => `${event.getId()} from ${event.getSender()}: ${event.decryptionFailureReason}`);
+}
+
+/** Checks that what a client shows for one event was encrypted on the wire and decrypted here. */
+function assertDecrypted(event, sender, body) {
+  assert.equal(event.getSender(), sender, "the sender");
+  assert.equal(event.getWireType(), EventType.RoomMessageEncrypted, "the event came as m.room.encrypted");
+  assert.equal(event.getWireContent().algorithm, megolm, "encrypted with Megolm");
+  assert.ok(event.isEncrypted(), "isEncrypted()");
+  assert.ok(!event.isDecryptionFailure(), `no decryption failure (${event.decryptionFailureReason})`);
+  assert.equal(event.getType(), EventType.RoomMessage, "decrypted to m.room.message");
+  assert.equal(event.getContent().body, body, "the decrypted body");
+}
+
+/** Waits until the client shows the message with this body decrypted, and checks it was encrypted. */
+async function receiveDecrypted(client, who, roomId, sender, body) {
+  let event;
+  try {
+    event = await waitUntil(
+      client,
+      `${who} to decrypt "${body}"`,
+      () => messagesIn(client, roomId).find((candidate) => candidate.getContent().body === body),
+      [ClientEvent.Sync, MatrixEventEvent.Decrypted],
+    );
+  } catch (error) {
+    const failures = undecrypted(client, roomId);
+    if (failures.length > 0) error.message += `; undecryptable: ${failures.join("; ")}`;
+    throw error;
+  }
+  assertDecrypted(event, sender, body);
+}
+
+async function knowsDevice(client, userId, deviceId) {
+  const devices = await client.getCrypto().getUserDeviceInfo([userId]);
+  return devices.get(userId)?.has(deviceId) ?? false;
+}
+
+/** Waits until the client's crypto has the device's keys, learnt through device_lists and /keys/query. */
+function waitForDevice(client, who, userId, deviceId) {
+  return waitUntil(client, `${who} to know ${userId}'s device ${deviceId}`,
+    () => knowsDevice(client, userId, deviceId),
+    [ClientEvent.Sync, CryptoEvent.DevicesUpdated]);
+}
+
+function waitForPhase(request, phase, who) {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (request.phase === phase) {
+        request.off(VerificationRequestEvent.Change, check);
+        resolve();
+      } else if (request.phase === VerificationPhase.Cancelled) {
+        request.off(VerificationRequestEvent.Change, check);
+        reject(new assert.AssertionError({ message: `${who}'s verification request was cancelled: ${request.cancellationCode}` }));
+      }
+    };
+    request.on(VerificationRequestEvent.Change, check);
+    check();
+  });
+}
+
+function sasOf(verifier) {
+  return new Promise((resolve) => {
+    const shown = verifier.getShowSasCallbacks();
+    if (shown) resolve(shown);
+    else verifier.once(VerifierEvent.ShowSas, resolve);
+  });
+}
+
+export default async function e2ee({ baseUrl, step }) {
+  const alicePassword = uniquePassword();
+  const bobPassword = uniquePassword();
+  const aliceKeys = new Map();
+  const alice = await step("register Alice and set up her Rust crypto", async () =>
+    cryptoClient(await registerWithDummyAuth(baseUrl, uniqueLocalpart("alice"), alicePassword, "Alice's phone",
+      { cryptoCallbacks: secretStorageCallbacks(aliceKeys) })));
+  const bob = await step("register Bob and set up his Rust crypto", async () =>
+    cryptoClient(await registerWithDummyAuth(baseUrl, uniqueLocalpart("bob"), bobPassword, "Bob's laptop")));
+  const aliceId = alice.getUserId();
+  const bobId = bob.getUserId();
+  const clients = [alice, bob];
+  // Every message in the room, in the order sent, for the history check on Alice's new device.
+  const history = [];
+
+  const send = async (client, roomId, body) => {
+    const { event_id: eventId } = await client.sendTextMessage(roomId, body);
+    history.push({ sender: client.getUserId(), body });
+    return eventId;
+  };
+
+  try {
+    await step("start both clients and wait for their first sync", () =>
+      Promise.all([startSyncing(alice, timelineLimit), startSyncing(bob, timelineLimit)]));
+
+    const roomId = await step(`Alice creates a room with m.room.encryption (${megolm}), Bob joins`, async () => {
+      const { room_id: created } = await alice.createRoom({
+        preset: Preset.PrivateChat,
+        invite: [bobId],
+        initial_state: [{ type: EventType.RoomEncryption, state_key: "", content: { algorithm: megolm } }],
+      });
+      await waitUntil(bob, "Bob's sync to show the invite", () =>
+        bob.getRoom(created)?.getMyMembership() === KnownMembership.Invite);
+      await bob.joinRoom(created);
+      await waitUntil(alice, "Alice's sync to show Bob joined", () =>
+        alice.getRoom(created)?.getMember(bobId)?.membership === KnownMembership.Join);
+      for (const client of clients) {
+        await waitUntil(client, `${client.getUserId()}'s crypto to see the room encrypted`, () =>
+          client.getCrypto().isEncryptionEnabledInRoom(created));
+      }
+      return created;
+    });
+
+    await step("Alice and Bob exchange messages that each side decrypts", async () => {
+      await Promise.all([
+        waitForDevice(alice, "Alice", bobId, bob.getDeviceId()),
+        waitForDevice(bob, "Bob", aliceId, alice.getDeviceId()),
+      ]);
+      for (let round = 1; round <= 3; round += 1) {
+        const fromAlice = `secret ${round} from Alice`;
+        await send(alice, roomId, fromAlice);
+        await receiveDecrypted(bob, "Bob", roomId, aliceId, fromAlice);
+        const fromBob = `secret ${round} from Bob`;
+        await send(bob, roomId, fromBob);
+        await receiveDecrypted(alice, "Alice", roomId, bobId, fromBob);
+      }
+      await receiveDecrypted(alice, "Alice", roomId, aliceId, "secret 1 from Alice");
+    });
+
+    const bobTablet = await step("Bob logs in a second device with its own crypto store; Alice learns of it", async () => {
+      const tablet = await cryptoClient(await loginWithPassword(baseUrl, bobId, bobPassword, "Bob's tablet"));
+      clients.push(tablet);
+      await startSyncing(tablet, timelineLimit);
+      await waitForDevice(alice, "Alice", bobId, tablet.getDeviceId());
+      return tablet;
+    });
+
+    await step("Alice's next message decrypts on both of Bob's devices", async () => {
+      const body = "for both of Bob's devices";
+      await send(alice, roomId, body);
+      await receiveDecrypted(bob, "Bob's laptop", roomId, aliceId, body);
+      await receiveDecrypted(bobTablet, "Bob's tablet", roomId, aliceId, body);
+    });
+
+    /** Waits until the client's crypto sees its own device signed by its (current) self-signing key. */
+    const ownDeviceCrossSigned = (client) => waitUntil(client,
+      `${client.getUserId()}'s crypto to see its device signed by its self-signing key`,
+      async () => (await client.getCrypto().getDeviceVerificationStatus(client.getUserId(), client.getDeviceId()))
+        ?.crossSigningVerified,
+      [ClientEvent.Sync, CryptoEvent.DevicesUpdated, CryptoEvent.UserTrustStatusChanged]);
+
+    await step("Alice and Bob set up cross-signing with bootstrapCrossSigning (a first upload needs no auth)", async () => {
+      for (const [client, password] of [[alice, alicePassword], [bob, bobPassword]]) {
+        const userId = client.getUserId();
+        const prompts = [];
+        await client.getCrypto().bootstrapCrossSigning({ authUploadDeviceSigningKeys: passwordAuth(userId, password, prompts) });
+        assert.deepEqual(prompts, ["none"], `${userId}'s first upload of cross-signing keys went through without auth`);
+        // The device's new signature reaches its own crypto through device_lists and /keys/query.
+        await ownDeviceCrossSigned(client);
+        assert.ok(await client.getCrypto().isCrossSigningReady(), `${userId}'s cross-signing is ready`);
+      }
+    });
+
+    await step("Alice resets her cross-signing keys; the server asks for her password", async () => {
+      const crypto = alice.getCrypto();
+      const before = await crypto.getCrossSigningKeyId();
+      const prompts = [];
+      await crypto.bootstrapCrossSigning({
+        setupNewCrossSigning: true,
+        authUploadDeviceSigningKeys: passwordAuth(aliceId, alicePassword, prompts),
+      });
+      assert.deepEqual(prompts, ["password"], "replacing Alice's cross-signing keys took her password");
+      assert.notEqual(await crypto.getCrossSigningKeyId(), before, "Alice has a new master key");
+      await ownDeviceCrossSigned(alice);
+      await waitUntil(alice, "Alice to see Bob's cross-signing keys", () => crypto.userHasCrossSigningKeys(bobId, true));
+      assert.ok(!(await crypto.getUserVerificationStatus(bobId)).isCrossSigningVerified(), "Bob's identity is not verified by Alice yet");
+    });
+
+    await step("Alice verifies Bob's laptop with SAS over to-device; both sides confirm matching emoji", async () => {
+      const incoming = new Promise((resolve) => bob.once(CryptoEvent.VerificationRequestReceived, resolve));
+      const aliceRequest = await alice.getCrypto().requestDeviceVerification(bobId, bob.getDeviceId());
+      const bobRequest = await waitUntil(bob, "Bob's laptop to receive the verification request", () => incoming);
+      assert.equal(bobRequest.otherUserId, aliceId, "the request is from Alice");
+      assert.equal(bobRequest.roomId, undefined, "the request came over to-device, not in a room");
+      await bobRequest.accept();
+      await waitForPhase(aliceRequest, VerificationPhase.Ready, "Alice");
+
+      const aliceVerifier = await aliceRequest.startVerification("m.sas.v1");
+      await waitForPhase(bobRequest, VerificationPhase.Started, "Bob");
+      const bobVerifier = bobRequest.verifier;
+      assert.ok(bobVerifier, "Bob's side has a verifier once Alice started SAS");
+      const aliceDone = aliceVerifier.verify();
+      const bobDone = bobVerifier.verify();
+      const [aliceSas, bobSas] = await Promise.all([sasOf(aliceVerifier), sasOf(bobVerifier)]);
+      const emoji = (sas) => sas.sas.emoji.map(([symbol]) => symbol).join("");
+      assert.equal(aliceSas.sas.emoji?.length, 7, "Alice is shown seven emoji");
+      assert.equal(emoji(aliceSas), emoji(bobSas), "both sides show the same emoji");
+      await Promise.all([aliceSas.confirm(), bobSas.confirm()]);
+      await Promise.all([aliceDone, bobDone]);
+      await Promise.all([
+        waitForPhase(aliceRequest, VerificationPhase.Done, "Alice"),
+        waitForPhase(bobRequest, VerificationPhase.Done, "Bob"),
+      ]);
+    });
+
+    await step("Alice's crypto reports Bob's identity and laptop as cross-signing verified", async () => {
+      const crypto = alice.getCrypto();
+      await waitUntil(alice, "Alice's crypto to report Bob's identity verified", async () =>
+        (await crypto.getUserVerificationStatus(bobId)).isCrossSigningVerified(),
+        [ClientEvent.Sync, CryptoEvent.UserTrustStatusChanged]);
+      const device = await crypto.getDeviceVerificationStatus(bobId, bob.getDeviceId());
+      assert.ok(device?.isVerified(), "Bob's laptop is verified");
+      assert.ok(device.crossSigningVerified, "Bob's laptop is verified through his self-signing key");
+      assert.ok(device.signedByOwner, "Bob's laptop is signed by its owner");
+    });
+
+    const recoveryKey = await step("Alice enables key backup behind secret storage", async () => {
+      const crypto = alice.getCrypto();
+      const generated = await crypto.createRecoveryKeyFromPassphrase();
+      await crypto.bootstrapSecretStorage({ createSecretStorageKey: async () => generated, setupNewKeyBackup: true });
+      assert.ok(await crypto.isSecretStorageReady(), "secret storage holds the cross-signing and backup keys");
+      // resetKeyBackup enables the new version in the background, as it does in an app.
+      const version = await waitUntil(alice, "Alice's crypto to start backing up to the new version", () =>
+        crypto.getActiveSessionBackupVersion(), [ClientEvent.Sync, CryptoEvent.KeyBackupStatus]);
+      const info = await crypto.getKeyBackupInfo();
+      assert.equal(info?.version, version, "GET /room_keys/version answers the new version");
+      assert.ok((await crypto.isKeyBackupTrusted(info)).trusted, "the backup is trusted (signed by Alice's device)");
+      return generated.encodedPrivateKey;
+    });
+
+    const backedUpSessions = await step("Alice and Bob send more messages; their keys reach the backup", async () => {
+      for (let round = 1; round <= 2; round += 1) {
+        const fromAlice = `backed-up secret ${round} from Alice`;
+        await send(alice, roomId, fromAlice);
+        await receiveDecrypted(bob, "Bob", roomId, aliceId, fromAlice);
+        const fromBob = `backed-up secret ${round} from Bob`;
+        await send(bob, roomId, fromBob);
+        await receiveDecrypted(alice, "Alice", roomId, bobId, fromBob);
+      }
+      const sessionIds = new Set(messagesIn(alice, roomId).map((event) => event.getWireContent().session_id));
+      const version = await alice.getCrypto().getActiveSessionBackupVersion();
+      await waitUntil(alice, `all ${sessionIds.size} Megolm sessions of the room in the backup`, async () => {
+        const stored = await alice.http.authedRequest("GET", `/room_keys/keys/${encodeURIComponent(roomId)}`, { version });
+        return [...sessionIds].every((id) => id in stored.sessions);
+      }, [ClientEvent.Sync, CryptoEvent.KeyBackupSessionsRemaining]);
+      return sessionIds.size;
+    });
+
+    await step("Alice logs in a new device, restores the backup with her recovery key and decrypts the whole history", async () => {
+      const laptop = await cryptoClient(await loginWithPassword(baseUrl, aliceId, alicePassword, "Alice's laptop", {
+        cryptoCallbacks: {
+          getSecretStorageKey: async ({ keys }) => {
+            const [keyId] = Object.keys(keys);
+            return [keyId, decodeRecoveryKey(recoveryKey)];
+          },
+        },
+      }));
+      clients.push(laptop);
+      await startSyncing(laptop, timelineLimit);
+      const crypto = laptop.getCrypto();
+      await crypto.loadSessionBackupPrivateKeyFromSecretStorage();
+      const restored = await crypto.restoreKeyBackup();
+      assert.ok(restored.total >= backedUpSessions, `the backup holds ${restored.total} keys, the room's ${backedUpSessions} sessions among them`);
+      assert.equal(restored.imported, restored.total, "every backed-up key was imported");
+
+      const room = laptop.getRoom(roomId);
+      let pages = 0;
+      while (room.oldState.paginationToken !== null) {
+        pages += 1;
+        assert.ok(pages <= 20, "20 pages reached the start of the room");
+        await laptop.scrollback(room, 30);
+      }
+      await waitUntil(laptop, "the laptop to decrypt every message of the history", () =>
+        messagesIn(laptop, roomId).every((event) => !event.isBeingDecrypted() && !event.isDecryptionFailure()),
+        [ClientEvent.Sync, MatrixEventEvent.Decrypted]).catch((error) => {
+        error.message += `; undecryptable: ${undecrypted(laptop, roomId).join("; ")}`;
+        throw error;
+      });
+      const shown = messagesIn(laptop, roomId);
+      assert.deepEqual(shown.map((event) => ({ sender: event.getSender(), body: event.getContent().body })), history,
+        "the laptop shows every message, decrypted, in the order sent");
+      for (const [index, event] of shown.entries()) assertDecrypted(event, history[index].sender, history[index].body);
+    });
+
+    await step("a to-device message sent twice with one txnId reaches Bob's tablet once", async () => {
+      const type = "org.conduit_net.interop.ping";
+      const arrived = [];
+      bobTablet.on(ClientEvent.ToDeviceEvent, (event) => {
+        if (event.getType() === type) arrived.push(event.getContent().n);
+      });
+      const sendToTablet = (txnId, n) => alice.http.authedRequest(
+        "PUT",
+        `/sendToDevice/${encodeURIComponent(type)}/${encodeURIComponent(txnId)}`,
+        undefined,
+        { messages: { [bobId]: { [bobTablet.getDeviceId()]: { n } } } },
+      );
+      await sendToTablet("ping-txn", 1);
+      await sendToTablet("ping-txn", 1);
+      // Sent after both and delivered in order: once it is in, a duplicate would be too.
+      await sendToTablet("marker-txn", 2);
+      await waitUntil(bobTablet, "Bob's tablet to receive the marker message", () => arrived.includes(2),
+        [ClientEvent.Sync, ClientEvent.ToDeviceEvent]);
+      assert.deepEqual(arrived, [1, 2], "the repeated txnId was delivered once, before the marker");
+    });
+  } finally {
+    for (const client of clients) client.stopClient();
+  }
+}
