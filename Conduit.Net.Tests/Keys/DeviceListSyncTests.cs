@@ -131,6 +131,42 @@ public sealed class DeviceListSyncTests
     }
 
     [Test]
+    public async Task Renaming_a_device_with_keys_is_a_change_for_room_mates()
+    {
+        var alice = await NewUserAsync();
+        var bob = await NewUserAsync();
+        var roomId = await _server.CreatePublicRoomAsync(alice);
+        await _server.JoinAsync(bob, roomId);
+        using var key = new TestKey();
+        await _server.UploadAsync(bob, new JsonObject { ["device_keys"] = KeysApi.DeviceKeys(bob, key) });
+        var since = (await _server.SyncAsync(alice)).NextBatch();
+
+        var (status, body) = await _server.SendAsync(HttpMethod.Put, $"/_matrix/client/v3/devices/{bob.DeviceId}", new JsonObject { ["display_name"] = "Bob's laptop" }, bob.AccessToken);
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        Assert.That(Changed(await _server.SyncAsync(alice, since: since)), Is.EqualTo(new[] { bob.UserId }));
+    }
+
+    [Test]
+    public async Task A_deactivated_users_keys_vanish_and_room_mates_see_the_change()
+    {
+        var alice = await NewUserAsync();
+        var bob = await NewUserAsync();
+        var roomId = await _server.CreatePublicRoomAsync(alice);
+        await _server.JoinAsync(bob, roomId);
+        using var key = new TestKey();
+        await _server.UploadAsync(bob, new JsonObject { ["device_keys"] = KeysApi.DeviceKeys(bob, key), ["one_time_keys"] = KeysApi.OneTimeKeys("X", 1) });
+        var since = (await _server.SyncAsync(alice)).NextBatch();
+
+        var (status, body) = await _server.SendAsync(HttpMethod.Post, "/_matrix/client/v3/account/deactivate",
+            new JsonObject { ["auth"] = Accounts.PasswordAuth(bob.UserId) }, bob.AccessToken);
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        Assert.That(Changed(await _server.SyncAsync(alice, since: since)), Does.Contain(bob.UserId));
+        var query = await _server.QueryAsync(alice, new JsonObject { [bob.UserId] = new JsonArray() });
+        Assert.That(query["device_keys"]![bob.UserId]!.AsObject(), Is.Empty);
+        Assert.That(await _server.ClaimOneAsync(alice, bob), Is.Null);
+    }
+
+    [Test]
     public async Task A_long_poll_wakes_when_a_room_mate_uploads_keys()
     {
         var alice = await NewUserAsync();
