@@ -97,6 +97,29 @@ public sealed class CrossSigningTests
         var wrongUsage = new JsonObject { ["master_key"] = KeysApi.CrossSigningKey(session.UserId, "self_signing", master) };
         (status, error) = await _server.SendAsync(HttpMethod.Post, KeysApi.SigningUploadPath, wrongUsage, session.AccessToken);
         Assert.That((status, error.ErrCode()), Is.EqualTo((400, "M_INVALID_PARAM")));
+
+        var withoutMaster = new JsonObject { ["self_signing_key"] = KeysApi.CrossSigningKey(session.UserId, "self_signing", selfSigning, master) };
+        (status, error) = await _server.SendAsync(HttpMethod.Post, KeysApi.SigningUploadPath, withoutMaster, session.AccessToken);
+        Assert.That((status, error.ErrCode()), Is.EqualTo((400, "M_MISSING_PARAM")));
+    }
+
+    [Test]
+    public async Task A_cross_signing_key_published_under_a_device_id_is_403_M_FORBIDDEN()
+    {
+        using var master = new TestKey();
+        var session = await _server.RegisterAsync(Accounts.UniqueName("xsign"), extra: new JsonObject { ["device_id"] = master.Public });
+        var body = new JsonObject { ["master_key"] = KeysApi.CrossSigningKey(session.UserId, "master", master) };
+        var (status, error) = await _server.SendAsync(HttpMethod.Post, KeysApi.SigningUploadPath, body, session.AccessToken);
+        Assert.That((status, error.ErrCode()), Is.EqualTo((403, "M_FORBIDDEN")));
+    }
+
+    [Test]
+    public async Task Re_uploading_a_stored_self_signing_key_without_the_master_key_requires_auth()
+    {
+        using var alice = await NewUserAsync();
+        var body = new JsonObject { ["self_signing_key"] = alice.SigningKeys()["self_signing_key"]!.DeepClone() };
+        var (status, challenge) = await _server.SendAsync(HttpMethod.Post, KeysApi.SigningUploadPath, body, alice.Session.AccessToken);
+        Assert.That(status, Is.EqualTo(401), challenge?.ToJsonString());
     }
 
     [Test]

@@ -25,10 +25,11 @@ public sealed class CrossSigningKeys
     /// <summary>
     /// <c>POST /keys/device_signing/upload</c>. Each key must be the caller's, carry its usage and one
     /// Ed25519 key published under its own public key; the self-signing and user-signing keys must be
-    /// signed by the master key (the one uploaded with them, else the stored one). User-interactive
-    /// auth (the password) is asked only to replace keys: not for a user's first master key, as the
-    /// spec allows, and not for an upload identical to the stored keys (spec v1.11, MSC3967), which
-    /// changes nothing. Returns the challenge while auth is incomplete.
+    /// signed by the master key (the one uploaded with them, else the stored one; 400
+    /// <c>M_MISSING_PARAM</c> when there is none) and none may be published under a device's id
+    /// (403). User-interactive auth (the password) is asked unless the user has no master key yet,
+    /// or the request holds the stored master key and only keys identical to the stored ones (spec
+    /// v1.11, MSC3967: a retried upload changes nothing). Returns the challenge while auth is incomplete.
     /// </summary>
     public UiaChallenge? UploadKeys(string userId, JsonObject? master, JsonObject? selfSigning, JsonObject? userSigning, UiaRequest uia)
     {
@@ -46,19 +47,25 @@ public sealed class CrossSigningKeys
         foreach (var (usage, key) in uploads.Where(u => u.Usage != DeviceKeyStore.Master))
         {
             if (masterKey is null)
-                throw new MatrixException(ErrorCode.InvalidSignature, $"There is no master key to check the {usage} key's signature against.");
+                throw MatrixException.MissingParam($"There is no master key to check the {usage} key's signature against.");
             if (!JsonSigning.Verify(key, userId, VerifyKeyOf(masterKey)))
                 throw new MatrixException(ErrorCode.InvalidSignature, $"The {usage} key is not signed by the master key.");
         }
 
-        if (uploads.All(u => _keys.GetCrossSigningKey(userId, u.Usage) is { } stored && KeyJson.SameJson(stored, u.Key)))
-            return null;
-        if (_keys.GetCrossSigningKey(userId, DeviceKeyStore.Master) is null)
+        // A key published under a device's id would make signatures of the two indistinguishable.
+        var deviceIds = _users.Devices.List(userId).Select(d => d.DeviceId).ToHashSet(StringComparer.Ordinal);
+        if (uploads.Any(u => deviceIds.Contains(PublicKeyOf(u.Key))))
+            throw MatrixException.Forbidden("A cross-signing key's public key is the id of one of the user's devices.");
+
+        var storedMaster = _keys.GetCrossSigningKey(userId, DeviceKeyStore.Master);
+        if (storedMaster is null)
         {
             Store(userId, uploads);
             return null;
         }
-        return _users.WithPassword(userId, uia, () => Store(userId, uploads));
+        var noNewKeys = master is not null
+            && uploads.All(u => _keys.GetCrossSigningKey(userId, u.Usage) is { } stored && KeyJson.SameJson(stored, u.Key));
+        return noNewKeys ? null : _users.WithPassword(userId, uia, () => Store(userId, uploads));
     }
 
     /// <summary>
