@@ -132,6 +132,22 @@ public static class Trees
     public const string EventIndex = "shorteventid_event";
 
     /// <summary>
+    /// <c>shorteventid_hiddenpdu</c>: events received over federation that clients never see: soft-failed
+    /// ones (in the room's DAG) and rejected ones (remembered so that they are never an auth or prev event).
+    /// They have an <see cref="EventIndex"/> record (position from the global counter, state before) but
+    /// no <see cref="Pdus"/> entry. Key: u64 short event id. Value: outcome byte (1 soft-failed, 2
+    /// rejected), then the <see cref="Pdus"/> value layout. Owner: Rooms.
+    /// </summary>
+    public const string HiddenPdus = "shorteventid_hiddenpdu";
+
+    /// <summary>
+    /// <c>pduid_roomstate</c>: the room's current state after a timeline event, where it is not the state
+    /// after the event itself (an event on one branch of a fork whose arrival merged the branches' states).
+    /// Key: as in <see cref="Pdus"/>. Value: u64 short state hash. Owner: Rooms.
+    /// </summary>
+    public const string RoomStateAtEvent = "pduid_roomstate";
+
+    /// <summary>
     /// <c>statehash_shortstatehash</c>: de-duplication of state snapshots. Key: SHA-256 (32 bytes) of the full
     /// set's sorted 16-byte entries. Value: u64 short state hash. Owner: Rooms.
     /// </summary>

@@ -18,6 +18,12 @@ public sealed record EventDraft(string Type, string? StateKey, string Sender, Js
 }
 
 /// <summary>
+/// Where an event sits in the room's DAG: its <c>prev_events</c> and the state before it (their
+/// states after, resolved), as a saved snapshot.
+/// </summary>
+public sealed record EventPlacement(IReadOnlyList<ulong> PrevEvents, ulong StateHash, StateSet State);
+
+/// <summary>
 /// An append session: holds the room's lock (for an existing room) and one <see cref="RoomWrite"/>.
 /// Each <see cref="Append"/> builds, hashes and signs the event, authorizes it against the current
 /// state (as left by the events before it in this session) and writes it into the batch;
@@ -26,6 +32,12 @@ public sealed record EventDraft(string Type, string? StateKey, string Sender, Js
 /// </summary>
 public sealed class RoomAppend : IDisposable
 {
+    /// <summary>
+    /// The most forward extremities a local event lists as prev_events (Synapse's limit too): a room
+    /// with more, after a long partition, merges them over several events.
+    /// </summary>
+    public const int MaxPrevEvents = 10;
+
     private readonly RoomEvents _events;
     private readonly SemaphoreSlim? _gate;
     private readonly RoomVersion _version;
@@ -88,13 +100,12 @@ public sealed class RoomAppend : IDisposable
         if (room is null != isCreate)
             throw new InvalidOperationException(room is null ? "A new room starts with its m.room.create event." : "The room already has its m.room.create event.");
 
-        var state = State;
         if (!UserId.TryParse(draft.Sender, out var sender))
             throw new ArgumentException($"\"{draft.Sender}\" is not a user id.", nameof(draft));
+        var placement = LocalPlacement(room);
+        var state = room is null || ReferenceEquals(placement.State, room.State) ? State : LookupBefore(placement);
         var authEvents = AuthEventsSelection.Select(draft.Type, draft.StateKey, sender, draft.Content, _version, state);
-        var prevEvents = room is null
-            ? []
-            : room.Extremities.Select(id => _events.ToPdu(_events.Timeline.Get(id, Write)!, _version, Write)).ToList();
+        var prevEvents = placement.PrevEvents.Select(id => _events.ToPdu(_events.Timeline.Get(id, Write)!, _version, Write)).ToList();
         RoomId? roomId = room is null ? _newRoomId : RoomId.Parse(room.RoomId);
         EventId? redacts = draft.Redacts is null ? null : EventId.Parse(draft.Redacts);
 
@@ -114,7 +125,58 @@ public sealed class RoomAppend : IDisposable
         EventAuth.Check(pdu, state).EnsureAllowed();
         foreach (var index in _events.Indexes)
             index.CheckLocal(draft, this);
-        return Store(pdu, draft, state);
+        return Store(pdu, draft.Transaction, placement, state, received: false, hidden: null);
+    }
+
+    /// <summary>
+    /// The placement of an event whose prev_events are <paramref name="prevEvents"/> (stored events of
+    /// this room): the state before it is the resolution of the states after them, saved as a snapshot.
+    /// </summary>
+    public EventPlacement PlaceAfter(IReadOnlyList<ulong> prevEvents)
+    {
+        var room = Room ?? throw new InvalidOperationException("The room has no events yet.");
+        if (prevEvents.Count == 0)
+            return new EventPlacement(prevEvents, 0, StateSet.Empty);
+        var state = _events.Dag.Merge(_version, prevEvents, Write);
+        var (baseHash, baseState) = _events.Dag.StateBefore(prevEvents[0], Write);
+        return new EventPlacement(prevEvents, _events.Snapshots.Save(state, baseHash, baseState, Write), state);
+    }
+
+    /// <summary>The state of a placement as the auth rules read it.</summary>
+    public IStateLookup LookupBefore(EventPlacement placement) =>
+        _events.Lookup(Room! with { StateHash = placement.StateHash, State = placement.State }, Write);
+
+    /// <summary>
+    /// Writes an event received from another server that passed the checks up to the state before it
+    /// (<paramref name="hidden"/> null: it joins the timeline, the forward extremities and the current
+    /// state), or that is kept out of the timeline as soft-failed or rejected.
+    /// </summary>
+    public StoredEvent AppendReceived(Pdu pdu, EventPlacement placement, HiddenOutcome? hidden)
+    {
+        if (Room is null)
+            throw new InvalidOperationException("A received event needs a room that exists here.");
+        return Store(pdu, null, placement, LookupBefore(placement), received: true, hidden);
+    }
+
+    /// <summary>
+    /// A local event's place: after every forward extremity (the deepest <see cref="MaxPrevEvents"/>
+    /// when there are more), on the room's current state, or on the resolution of the chosen ones' states.
+    /// </summary>
+    private EventPlacement LocalPlacement(RoomSnapshot? room)
+    {
+        if (room is null)
+            return new EventPlacement([], 0, StateSet.Empty);
+        if (room.Extremities.Count <= MaxPrevEvents)
+            return new EventPlacement(room.Extremities, room.StateHash, room.State);
+        var chosen = room.Extremities
+            .Select(id => _events.Timeline.Get(id, Write)!)
+            .OrderByDescending(e => _events.ToPdu(e, _version, Write).Depth)
+            .ThenByDescending(e => e.Position)
+            .Take(MaxPrevEvents)
+            .Select(e => e.ShortEventId)
+            .ToList();
+        var state = _events.Dag.Merge(_version, chosen, Write);
+        return new EventPlacement(chosen, _events.Snapshots.Save(state, room.StateHash, room.State, Write), state);
     }
 
     private Pdu Build(EventDraft draft, UserId sender, RoomId? roomId, EventId? redacts, long timestamp, IReadOnlyList<Pdu> prevEvents, IReadOnlyList<Pdu> authEvents)
@@ -185,49 +247,86 @@ public sealed class RoomAppend : IDisposable
         }
     }
 
-    private StoredEvent Store(Pdu pdu, EventDraft draft, IStateLookup state)
+    private StoredEvent Store(Pdu pdu, ClientTransaction? transaction, EventPlacement placement, IStateLookup state, bool received, HiddenOutcome? hidden)
     {
         var write = Write;
         var room = Room ?? StartRoom(pdu);
-        var shortEventId = _events.Ids.CreateLocalEvent(pdu.EventId.Value, write);
+        var shortEventId = received
+            ? _events.Ids.GetOrCreateEvent(pdu.EventId.Value, write)
+            : _events.Ids.CreateLocalEvent(pdu.EventId.Value, write);
         var position = (long)_events.Store.NextCount(write.Batch);
-        _events.Index.Write(shortEventId, new EventRecord(room.ShortRoomId, position, room.StateHash, draft.Transaction?.DeviceId, draft.Transaction?.TxnId), write);
+        _events.Index.Write(shortEventId, new EventRecord(room.ShortRoomId, position, placement.StateHash, transaction?.DeviceId, transaction?.TxnId), write);
 
         var unsigned = new JsonObject();
-        var stateHash = room.StateHash;
-        var stateSet = room.State;
+        var stateAfter = placement.State;
         if (pdu.StateKey is { } stateKey)
         {
             var key = _events.Ids.GetOrCreateStateKey(pdu.Type, stateKey, write);
-            stateSet = room.State.With(new StateEntry(key, shortEventId), out var replaced);
-            StoredEvent? previous = replaced is { } entry ? _events.Timeline.Get(entry.Event, write) : null;
-            if (previous is not null)
+            if (placement.State.Get(key) is { } replaced && _events.Timeline.GetAny(replaced, write) is { } previous)
             {
                 unsigned["replaces_state"] = previous.EventId;
                 unsigned["prev_content"] = previous.ContentObject();
                 unsigned["prev_sender"] = previous.Sender;
             }
-            stateHash = _events.Snapshots.Save(stateSet, room.StateHash, room.State, write);
-            if (pdu.Type == EventTypes.Member && Membership.Read(pdu.Content) is { } membership)
-                _events.Members.Record(room.ShortRoomId, room.RoomId, stateKey, previous?.Membership, membership, position, shortEventId, write);
+            if (hidden != HiddenOutcome.Rejected)
+                stateAfter = placement.State.With(new StateEntry(key, shortEventId), out _);
         }
 
+        // What another server put under unsigned is its own business; ours is what clients get.
         var json = (JsonObject)pdu.Json.DeepClone();
+        json.Remove("unsigned");
         if (unsigned.Count > 0)
             json["unsigned"] = unsigned;
-        var stored = _events.Timeline.Append(room.ShortRoomId, position, shortEventId, pdu.EventId.Value, RoomEvents.Serialize(json), write);
         _events.PublishPdu(shortEventId, pdu, write);
-        _events.WriteHead(room.ShortRoomId, stateHash, [shortEventId], write);
-        if (draft.Transaction is { } txn)
+        if (hidden is { } outcome)
+        {
+            // Neither a forward extremity nor part of the current state: the room's head stays as it was.
+            return _events.Timeline.AppendHidden(room.ShortRoomId, position, shortEventId, pdu.EventId.Value, RoomEvents.Serialize(json), outcome, write);
+        }
+        var stored = _events.Timeline.Append(room.ShortRoomId, position, shortEventId, pdu.EventId.Value, RoomEvents.Serialize(json), write);
+
+        List<ulong> extremities = [.. room.Extremities.Except(placement.PrevEvents), shortEventId];
+        var current = extremities.Count == 1 ? stateAfter : _events.Dag.Merge(_version, extremities, write);
+        var stateHash = ReferenceEquals(current, placement.State)
+            ? placement.StateHash
+            : _events.Snapshots.Save(current, placement.StateHash, placement.State, write);
+        if (!ReferenceEquals(current, stateAfter) && !SameState(current, stateAfter))
+            _events.WriteStateAtEvent(room.ShortRoomId, position, stateHash, write);
+        if (!ReferenceEquals(current, room.State))
+            RecordMemberships(room, current, stored, position);
+        _events.WriteHead(room.ShortRoomId, stateHash, extremities, write);
+        if (transaction is { } txn)
             _events.Transactions.Record(txn, pdu.EventId.Value, write);
         if (pdu.Type == EventTypes.Redaction && pdu.Redacts is not null)
             ApplyRedaction(room, pdu, stored, state);
 
-        Room = room with { StateHash = stateHash, State = stateSet, Extremities = [shortEventId], LastPosition = position };
+        Room = room with { StateHash = stateHash, State = current, Extremities = extremities, LastPosition = position };
         _appended.Add(stored);
         foreach (var index in _events.Indexes)
             index.Appended(stored, this);
         return stored;
+    }
+
+    private static bool SameState(StateSet a, StateSet b)
+    {
+        var (added, removed) = StateSet.Diff(a, b);
+        return added.Length == 0 && removed.Length == 0;
+    }
+
+    /// <summary>
+    /// Keeps the membership indexes on the current state: every member event that entered it, by this
+    /// event or by the resolution its arrival caused, at this event's position.
+    /// </summary>
+    private void RecordMemberships(RoomSnapshot room, StateSet current, StoredEvent stored, long position)
+    {
+        foreach (var entry in StateSet.Diff(room.State, current).Added)
+        {
+            var member = entry.Event == stored.ShortEventId ? stored : _events.Timeline.GetAny(entry.Event, Write);
+            if (member is not { Type: EventTypes.Member, StateKey: { } userId, Membership: { } membership })
+                continue;
+            var previous = room.State.Get(entry.Key) is { } replaced ? _events.Timeline.GetAny(replaced, Write)?.Membership : null;
+            _events.Members.Record(room.ShortRoomId, room.RoomId, userId, previous, membership, position, entry.Event, Write);
+        }
     }
 
     private RoomSnapshot StartRoom(Pdu create)

@@ -30,6 +30,7 @@ public sealed class RoomEvents
     private readonly KvStore _store;
     private readonly KvTree _versions;
     private readonly KvTree _heads;
+    private readonly KvTree _stateAtEvent;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
     private readonly LruCache<string, RoomSnapshot> _rooms = new(200_000, r => r.State.Count + 1);
     private readonly LruCache<ulong, Pdu> _pdus = new(20_000);
@@ -53,6 +54,7 @@ public sealed class RoomEvents
         _store = store;
         _versions = store.Tree(Trees.RoomVersions);
         _heads = store.Tree(Trees.RoomHeads);
+        _stateAtEvent = store.Tree(Trees.RoomStateAtEvent);
         Origin = ServerName.Parse(config.ServerName);
         Keys = keys;
         Time = time;
@@ -62,6 +64,7 @@ public sealed class RoomEvents
         Timeline = new Timeline(store, Index);
         Members = new Memberships(store);
         Transactions = new Transactions(store);
+        Dag = new RoomDag(this);
     }
 
     public ServerName Origin { get; }
@@ -77,6 +80,8 @@ public sealed class RoomEvents
     public Memberships Members { get; }
 
     public Transactions Transactions { get; }
+
+    public RoomDag Dag { get; }
 
     public KvStore Store => _store;
 
@@ -140,25 +145,30 @@ public sealed class RoomEvents
     /// <summary>The event holding <c>(type, state_key)</c> in the room's current state.</summary>
     public StoredEvent? StateEvent(RoomSnapshot room, string type, string stateKey, RoomWrite? write = null) =>
         Ids.FindStateKey(type, stateKey, write) is { } key && room.State.Get(key) is { } shortEventId
-            ? Timeline.Get(shortEventId, write)
+            ? Timeline.GetAny(shortEventId, write)
             : null;
 
     /// <summary>The event holding <c>(type, state_key)</c> in snapshot <paramref name="stateHash"/>, walking its layers.</summary>
     public StoredEvent? StateEventAt(ulong stateHash, string type, string stateKey) =>
         Ids.FindStateKey(type, stateKey) is { } key && Snapshots.Lookup(stateHash, key) is { } shortEventId
-            ? Timeline.Get(shortEventId)
+            ? Timeline.GetAny(shortEventId)
             : null;
 
     /// <summary>
-    /// The room's state just after its last event at or before timeline position <paramref name="position"/>
-    /// (empty before its first event): what a sync or pagination token at that position saw.
+    /// The room's current state just after its last event at or before timeline position
+    /// <paramref name="position"/> (empty before its first event): what a sync or pagination token at
+    /// that position saw. That is the state after the event itself, unless its arrival merged branches.
     /// </summary>
     public StateSet StateAtPosition(RoomSnapshot room, long position)
     {
         if (position >= room.LastPosition)
             return room.State;
         var last = Timeline.Range(room.ShortRoomId, null, position, newestFirst: true).FirstOrDefault();
-        return last is null ? StateSet.Empty : StateAfter(last);
+        if (last is null)
+            return StateSet.Empty;
+        return _stateAtEvent.Get(TimelinePosition.PduKey(last.ShortRoomId, last.Position)) is { } merged
+            ? Snapshots.Load(KeyCodec.ReadU64(merged))
+            : StateAfter(last);
     }
 
     /// <summary>The full state just after an event: the state before it, plus the event itself if it is a state event.</summary>
@@ -178,7 +188,7 @@ public sealed class RoomEvents
     {
         for (var i = 0; i < state.Count; i++)
         {
-            if (Timeline.Get(state.Entries[i].Event) is { } stored)
+            if (Timeline.GetAny(state.Entries[i].Event) is { } stored)
                 yield return stored;
         }
     }
@@ -214,6 +224,10 @@ public sealed class RoomEvents
         write.Overlay<ulong, Pdu>(_pdus).Remove(shortEventId);
         write.AfterCommit(() => _pdus.Remove(shortEventId));
     }
+
+    /// <summary>Records the room's current state after a timeline event where it differs from the state after the event.</summary>
+    internal void WriteStateAtEvent(ulong shortRoomId, long position, ulong stateHash, RoomWrite write) =>
+        write.Batch.Put(_stateAtEvent, TimelinePosition.PduKey(shortRoomId, position), KeyCodec.U64(stateHash));
 
     internal void WriteRoomVersion(ulong shortRoomId, RoomVersion version, RoomWrite write) =>
         write.Batch.Put(_versions, KeyCodec.U64(shortRoomId), KeyCodec.Utf8(version.Id));

@@ -32,6 +32,9 @@ public sealed class ShortIds
     /// </summary>
     public ulong CreateLocalEvent(string eventId, RoomWrite write) => _events.Create(eventId, write);
 
+    /// <summary>The short id of an event received from another server, which may be known here already.</summary>
+    public ulong GetOrCreateEvent(string eventId, RoomWrite write) => _events.GetOrCreate(eventId, write);
+
     public ulong? FindStateKey(string type, string stateKey, RoomWrite? write = null) =>
         _stateKeys.Find(StateKeyName(type, stateKey), write);
 

@@ -2,6 +2,19 @@ using Conduit.Net.Storage;
 
 namespace Conduit.Net.Services.Rooms;
 
+/// <summary>Why an event received over federation is kept out of the timeline clients read.</summary>
+public enum HiddenOutcome : byte
+{
+    /// <summary>Allowed by the state before it but not by the room's current state: in the DAG, never served.</summary>
+    SoftFailed = 1,
+
+    /// <summary>Refused by the auth rules: never state, never an auth or prev event of ours, never served.</summary>
+    Rejected = 2,
+}
+
+/// <summary>An event kept out of the timeline, and why.</summary>
+public sealed record HiddenEvent(StoredEvent Event, HiddenOutcome Outcome);
+
 /// <summary>
 /// Every room's events in order: <c>pduid_pdu</c> keyed by short room id and position, so that a
 /// room's timeline is one contiguous key range read forwards or backwards; an event is found by id
@@ -12,12 +25,15 @@ public sealed class Timeline
     private readonly KvStore _store;
     private readonly KvTree _pdus;
     private readonly EventIndex _index;
+    private readonly KvTree _hidden;
     private readonly LruCache<ulong, StoredEvent> _cache = new(20_000);
+    private readonly LruCache<ulong, HiddenEvent> _hiddenCache = new(5_000);
 
     public Timeline(KvStore store, EventIndex index)
     {
         _store = store;
         _pdus = store.Tree(Trees.Pdus);
+        _hidden = store.Tree(Trees.HiddenPdus);
         _index = index;
     }
 
@@ -53,6 +69,45 @@ public sealed class Timeline
         _cache.Set(shortEventId, stored);
         return stored;
     }
+
+    /// <summary>
+    /// Writes a received event that clients never see (its <see cref="EventIndex"/> record is the
+    /// caller's): it keeps its place in the room's DAG and its state, outside the timeline's key range.
+    /// </summary>
+    public StoredEvent AppendHidden(ulong shortRoomId, long position, ulong shortEventId, string eventId, byte[] json, HiddenOutcome outcome, RoomWrite write)
+    {
+        var stored = StoredEvent.Create(shortRoomId, position, shortEventId, eventId, json);
+        var encoded = StoredEvent.Encode(shortEventId, eventId, json);
+        var value = new byte[1 + encoded.Length];
+        value[0] = (byte)outcome;
+        encoded.CopyTo(value, 1);
+        write.Batch.Put(_hidden, KeyCodec.U64(shortEventId), value);
+        var hidden = new HiddenEvent(stored, outcome);
+        write.Overlay<ulong, HiddenEvent>(_hidden)[shortEventId] = hidden;
+        write.AfterCommit(() => _hiddenCache.Set(shortEventId, hidden));
+        return stored;
+    }
+
+    /// <summary>The soft-failed or rejected event with this short id, or null when it is not one.</summary>
+    public HiddenEvent? GetHidden(ulong shortEventId, RoomWrite? write = null)
+    {
+        if (write is not null && write.Overlay<ulong, HiddenEvent>(_hidden).TryGetValue(shortEventId, out var pending))
+            return pending;
+        if (_hiddenCache.TryGet(shortEventId, out var cached))
+            return cached;
+        if (_index.Get(shortEventId, write) is not { } record || _hidden.Get(KeyCodec.U64(shortEventId)) is not { } value)
+            return null;
+        var hidden = new HiddenEvent(StoredEvent.Decode(record.ShortRoomId, record.Position, value.AsSpan(1)), (HiddenOutcome)value[0]);
+        _hiddenCache.Set(shortEventId, hidden);
+        return hidden;
+    }
+
+    /// <summary>
+    /// The event with this short id whether clients see it or not: what the room's DAG, its state and
+    /// state resolution read.
+    /// </summary>
+    public StoredEvent? GetAny(ulong shortEventId, RoomWrite? write = null) =>
+        Get(shortEventId, write) ?? GetHidden(shortEventId, write)?.Event;
 
     /// <summary>
     /// The room's events with <paramref name="after"/> &lt; position &lt;= <paramref name="upTo"/>
