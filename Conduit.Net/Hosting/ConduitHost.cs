@@ -126,6 +126,7 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<NotificationService>();
         builder.Services.AddSingleton<IRoomEventIndex>(sp => sp.GetRequiredService<NotificationService>());
         builder.Services.AddSingleton<RoomEvents>();
+        builder.Services.AddSingleton<InboundPdus>();
         builder.Services.AddSingleton<RoomAliases>();
         builder.Services.AddSingleton<RoomDirectory>();
         builder.Services.AddSingleton<HistoryVisibility>();
