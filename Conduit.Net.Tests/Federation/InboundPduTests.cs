@@ -19,84 +19,89 @@ public sealed class InboundPduTests
 {
     private const string Message = "m.room.message";
 
+    /// <summary>One server and remote.test for the tests that need no server of their own; each makes its own room.</summary>
+    private TestServer _server = null!;
+    private RemoteServer _remote = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _server = await TestServer.StartAsync();
+        _remote = new RemoteServer();
+        _remote.PublishTo(_server);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        await _server.DisposeAsync();
+        _remote.Dispose();
+    }
+
     [Test]
     public async Task A_remote_join_then_messages_appear_in_sync_in_order()
     {
-        await using var server = await TestServer.StartAsync();
-        using var remote = new RemoteServer();
-        var (alice, roomId) = await PublicRoomAsync(server, remote);
-        var since = (await server.SyncAsync(alice)).NextBatch();
+        var (alice, roomId) = await PublicRoomAsync(_server, _remote);
+        var since = (await _server.SyncAsync(alice)).NextBatch();
 
-        var bob = remote.User("bob");
-        List<string> sent = [await remote.JoinAsync(server, roomId, bob)];
+        var bob = _remote.User("bob");
+        List<string> sent = [await _remote.JoinAsync(_server, roomId, bob)];
         for (var i = 1; i <= 3; i++)
-            sent.Add(await remote.SendAcceptedAsync(server, roomId, Message, null, bob, Text($"hello {i}")));
+            sent.Add(await _remote.SendAcceptedAsync(_server, roomId, Message, null, bob, Text($"hello {i}")));
 
-        var room = (await server.SyncAsync(alice, since)).Joined(roomId)!;
+        var room = (await _server.SyncAsync(alice, since)).Joined(roomId)!;
         Assert.That(room.TimelineEvents().EventIds(), Is.EqualTo(sent));
         Assert.That(room.TimelineEvents().Bodies(), Is.EqualTo(SyncApi.Expect("hello 1", "hello 2", "hello 3")));
         Assert.That(room["unread_notifications"]!["notification_count"]!.GetValue<int>(), Is.EqualTo(3));
-        var (status, members) = await server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/joined_members", accessToken: alice.AccessToken);
+        var (status, members) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/joined_members", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(200));
         Assert.That(members!["joined"]!.AsObject().Select(p => p.Key), Is.EquivalentTo(new[] { alice.UserId, bob }));
-        Assert.That(await MessagesAsync(server, alice, roomId), Is.SupersetOf(sent));
+        Assert.That(await MessagesAsync(_server, alice, roomId), Is.SupersetOf(sent));
     }
 
     [Test]
     public async Task Receiving_an_event_again_changes_nothing()
     {
-        await using var server = await TestServer.StartAsync();
-        using var remote = new RemoteServer();
-        var (alice, roomId) = await PublicRoomAsync(server, remote);
-        var bob = remote.User("bob");
-        await remote.JoinAsync(server, roomId, bob);
-        var since = (await server.SyncAsync(alice)).NextBatch();
+        var (alice, roomId, bob) = await RoomWithBobAsync();
+        var since = (await _server.SyncAsync(alice)).NextBatch();
 
-        var pdu = remote.Event(server, roomId, Message, null, bob, Text("once"));
-        await remote.SendAsync(server, pdu, PduOutcome.Accepted);
-        await remote.SendAsync(server, pdu, PduOutcome.Accepted);
+        var pdu = _remote.Event(_server, roomId, Message, null, bob, Text("once"));
+        await _remote.SendAsync(_server, pdu, PduOutcome.Accepted);
+        await _remote.SendAsync(_server, pdu, PduOutcome.Accepted);
 
-        var timeline = (await server.SyncAsync(alice, since)).Joined(roomId)!.TimelineEvents();
+        var timeline = (await _server.SyncAsync(alice, since)).Joined(roomId)!.TimelineEvents();
         Assert.That(timeline.EventIds(), Is.EqualTo(SyncApi.Expect(pdu.Id)));
     }
 
     [Test]
     public async Task An_event_with_a_bad_signature_is_dropped()
     {
-        await using var server = await TestServer.StartAsync();
-        using var remote = new RemoteServer();
-        var (alice, roomId) = await PublicRoomAsync(server, remote);
-        var bob = remote.User("bob");
-        await remote.JoinAsync(server, roomId, bob);
-        var since = (await server.SyncAsync(alice)).NextBatch();
+        var (alice, roomId, bob) = await RoomWithBobAsync();
+        var since = (await _server.SyncAsync(alice)).NextBatch();
 
-        // Signed under remote.test's key id, but with another key.
-        using var forger = SigningKey.Generate(remote.Key.Version);
-        var forged = remote.Event(server, roomId, Message, null, bob, Text("forged"), signWith: forger);
-        await remote.SendAsync(server, forged, PduOutcome.Dropped);
+        // Signed under _remote.test's key id, but with another key.
+        using var forger = SigningKey.Generate(_remote.Key.Version);
+        var forged = _remote.Event(_server, roomId, Message, null, bob, Text("forged"), signWith: forger);
+        await _remote.SendAsync(_server, forged, PduOutcome.Dropped);
 
-        var (status, _) = await server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(forged.Id)}", accessToken: alice.AccessToken);
+        var (status, _) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(forged.Id)}", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(404));
-        Assert.That((await server.SyncAsync(alice, since)).Joined(roomId), Is.Null);
+        Assert.That((await _server.SyncAsync(alice, since)).Joined(roomId), Is.Null);
 
-        Assert.That(server.Host.Services.GetRequiredService<RoomEvents>().Ids.FindEvent(forged.Id), Is.Null);
+        Assert.That(_server.Host.Services.GetRequiredService<RoomEvents>().Ids.FindEvent(forged.Id), Is.Null);
     }
 
     [Test]
     public async Task An_event_whose_content_hash_fails_is_stored_redacted()
     {
-        await using var server = await TestServer.StartAsync();
-        using var remote = new RemoteServer();
-        var (alice, roomId) = await PublicRoomAsync(server, remote);
-        var bob = remote.User("bob");
-        await remote.JoinAsync(server, roomId, bob);
+        var (alice, roomId, bob) = await RoomWithBobAsync();
 
         // The signature covers the redacted event only, so it still holds; the content hash does not.
-        var pdu = remote.Event(server, roomId, Message, null, bob, Text("what bob wrote"));
+        var pdu = _remote.Event(_server, roomId, Message, null, bob, Text("what bob wrote"));
         pdu.Json["content"]!["body"] = "what someone made of it";
-        await remote.SendAsync(server, pdu, PduOutcome.Accepted);
+        await _remote.SendAsync(_server, pdu, PduOutcome.Accepted);
 
-        var (status, body) = await server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(pdu.Id)}", accessToken: alice.AccessToken);
+        var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(pdu.Id)}", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         Assert.That(body!["sender"]!.GetValue<string>(), Is.EqualTo(bob));
         Assert.That(body["content"]!.AsObject(), Is.Empty);
@@ -105,90 +110,78 @@ public sealed class InboundPduTests
     [Test]
     public async Task An_event_that_fails_the_auth_rules_is_rejected_and_never_served()
     {
-        await using var server = await TestServer.StartAsync();
-        using var remote = new RemoteServer();
-        var (alice, roomId) = await PublicRoomAsync(server, remote);
-        var bob = remote.User("bob");
-        await remote.JoinAsync(server, roomId, bob);
-        var since = (await server.SyncAsync(alice)).NextBatch();
+        var (alice, roomId, bob) = await RoomWithBobAsync();
+        var since = (await _server.SyncAsync(alice)).NextBatch();
 
         // Bob has power level 0; the room's name needs 50.
-        var name = remote.Event(server, roomId, "m.room.name", "", bob, new JsonObject { ["name"] = "Bob's room" });
-        var result = await remote.SendAsync(server, name.Json);
+        var name = _remote.Event(_server, roomId, "m.room.name", "", bob, new JsonObject { ["name"] = "Bob's room" });
+        var result = await _remote.SendAsync(_server, name.Json);
         Assert.That(result.Outcome, Is.EqualTo(PduOutcome.Rejected));
         Assert.That(result.Error, Does.Contain("power level"));
-        await remote.SendAsync(server, name, PduOutcome.Rejected);
+        await _remote.SendAsync(_server, name, PduOutcome.Rejected);
 
         // Later events may still build on it; it just never counts.
-        var after = remote.Event(server, roomId, Message, null, bob, Text("after"), [name.Id]);
-        await remote.SendAsync(server, after, PduOutcome.Accepted);
+        var after = _remote.Event(_server, roomId, Message, null, bob, Text("after"), [name.Id]);
+        await _remote.SendAsync(_server, after, PduOutcome.Accepted);
 
-        var (status, _) = await server.GetStateRawAsync(alice, roomId, "m.room.name");
+        var (status, _) = await _server.GetStateRawAsync(alice, roomId, "m.room.name");
         Assert.That(status, Is.EqualTo(404));
-        var (eventStatus, _) = await server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(name.Id)}", accessToken: alice.AccessToken);
+        var (eventStatus, _) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(name.Id)}", accessToken: alice.AccessToken);
         Assert.That(eventStatus, Is.EqualTo(404));
-        var timeline = (await server.SyncAsync(alice, since)).Joined(roomId)!.TimelineEvents();
+        var timeline = (await _server.SyncAsync(alice, since)).Joined(roomId)!.TimelineEvents();
         Assert.That(timeline.EventIds(), Is.EqualTo(SyncApi.Expect(after.Id)));
-        Assert.That(await MessagesAsync(server, alice, roomId), Does.Not.Contain(name.Id));
+        Assert.That(await MessagesAsync(_server, alice, roomId), Does.Not.Contain(name.Id));
     }
 
     [Test]
     public async Task An_event_after_unknown_events_is_not_stored_and_they_are_reported()
     {
-        await using var server = await TestServer.StartAsync();
-        using var remote = new RemoteServer();
-        var (_, roomId) = await PublicRoomAsync(server, remote);
-        var bob = remote.User("bob");
-        await remote.JoinAsync(server, roomId, bob);
+        var (_, roomId, bob) = await RoomWithBobAsync();
 
-        var unseen = remote.Event(server, roomId, Message, null, bob, Text("never sent"));
-        var first = remote.Event(server, roomId, Message, null, bob, Text("first"));
-        await remote.SendAsync(server, first, PduOutcome.Accepted);
-        var next = remote.Event(server, roomId, Message, null, bob, Text("next"), [first.Id]);
+        var unseen = _remote.Event(_server, roomId, Message, null, bob, Text("never sent"));
+        var first = _remote.Event(_server, roomId, Message, null, bob, Text("first"));
+        await _remote.SendAsync(_server, first, PduOutcome.Accepted);
+        var next = _remote.Event(_server, roomId, Message, null, bob, Text("next"), [first.Id]);
         next.Json["prev_events"]!.AsArray().Add(JsonValue.Create(unseen.Id));
-        Resign(remote, next.Json);
+        Resign(_remote, next.Json);
 
-        var result = await remote.SendAsync(server, next.Json);
+        var result = await _remote.SendAsync(_server, next.Json);
         Assert.That(result.Outcome, Is.EqualTo(PduOutcome.MissingEvents));
         Assert.That(result.MissingEvents, Is.EqualTo(SyncApi.Expect(unseen.Id)));
 
-        await remote.SendAsync(server, unseen, PduOutcome.Accepted);
-        var retried = await remote.SendAsync(server, next.Json);
+        await _remote.SendAsync(_server, unseen, PduOutcome.Accepted);
+        var retried = await _remote.SendAsync(_server, next.Json);
         Assert.That(retried.Outcome, Is.EqualTo(PduOutcome.Accepted), retried.Reason);
     }
 
     [Test]
     public async Task An_event_of_a_user_banned_meanwhile_is_soft_failed_but_keeps_its_place_in_the_graph()
     {
-        await using var server = await TestServer.StartAsync();
-        using var remote = new RemoteServer();
-        var (alice, roomId) = await PublicRoomAsync(server, remote);
-        var bob = remote.User("bob");
-        var carol = remote.User("carol");
-        await remote.JoinAsync(server, roomId, bob);
-        await remote.JoinAsync(server, roomId, carol);
+        var (alice, roomId, bob) = await RoomWithBobAsync();
+        var carol = _remote.User("carol");
+        await _remote.JoinAsync(_server, roomId, carol);
 
         // Bob's server sends a message built before it learnt of the ban.
-        var evading = remote.Event(server, roomId, Message, null, bob, Text("evading the ban"));
-        var (banStatus, banBody) = await server.PostRawAsync(alice, $"{RoomApi.RoomPath(roomId)}/ban", new JsonObject { ["user_id"] = bob });
+        var evading = _remote.Event(_server, roomId, Message, null, bob, Text("evading the ban"));
+        var (banStatus, banBody) = await _server.PostRawAsync(alice, $"{RoomApi.RoomPath(roomId)}/ban", new JsonObject { ["user_id"] = bob });
         Assert.That(banStatus, Is.EqualTo(200), banBody?.ToJsonString());
-        var since = (await server.SyncAsync(alice)).NextBatch();
+        var since = (await _server.SyncAsync(alice)).NextBatch();
 
-        await remote.SendAsync(server, evading, PduOutcome.SoftFailed);
-        await remote.SendAsync(server, evading, PduOutcome.SoftFailed);
+        await _remote.SendAsync(_server, evading, PduOutcome.SoftFailed);
+        await _remote.SendAsync(_server, evading, PduOutcome.SoftFailed);
 
         // Carol's server saw it first, and builds on it: that event is handled as normal.
-        var merge = remote.Event(server, roomId, Message, null, carol, Text("carol"), [.. Extremities(server, roomId), evading.Id]);
-        await remote.SendAsync(server, merge, PduOutcome.Accepted);
+        var merge = _remote.Event(_server, roomId, Message, null, carol, Text("carol"), [.. Extremities(_server, roomId), evading.Id]);
+        await _remote.SendAsync(_server, merge, PduOutcome.Accepted);
 
-        var timeline = (await server.SyncAsync(alice, since)).Joined(roomId)!.TimelineEvents();
+        var timeline = (await _server.SyncAsync(alice, since)).Joined(roomId)!.TimelineEvents();
         Assert.That(timeline.EventIds(), Is.EqualTo(SyncApi.Expect(merge.Id)));
-        Assert.That(await MessagesAsync(server, alice, roomId), Does.Not.Contain(evading.Id));
-        var (status, _) = await server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(evading.Id)}", accessToken: alice.AccessToken);
+        Assert.That(await MessagesAsync(_server, alice, roomId), Does.Not.Contain(evading.Id));
+        var (status, _) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(evading.Id)}", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(404));
-        var member = await server.GetStateAsync(alice, roomId, "m.room.member", bob);
+        var member = await _server.GetStateAsync(alice, roomId, "m.room.member", bob);
         Assert.That(member["membership"]!.GetValue<string>(), Is.EqualTo("ban"));
-        Assert.That(Extremities(server, roomId), Is.EqualTo(SyncApi.Expect(merge.Id)));
+        Assert.That(Extremities(_server, roomId), Is.EqualTo(SyncApi.Expect(merge.Id)));
     }
 
     [Test]
@@ -258,6 +251,15 @@ public sealed class InboundPduTests
             Assert.That(current["users"]![carol]!.GetValue<int>(), Is.EqualTo(0));
         }
         Assert.That(await StateAsync(second, alice, roomId), Is.EqualTo(await StateAsync(first, alice, roomId)));
+    }
+
+    /// <summary>A local user's public room on the shared server, joined by bob of remote.test.</summary>
+    private async Task<(TestSession Alice, string RoomId, string Bob)> RoomWithBobAsync()
+    {
+        var (alice, roomId) = await PublicRoomAsync(_server, _remote);
+        var bob = _remote.User("bob");
+        await _remote.JoinAsync(_server, roomId, bob);
+        return (alice, roomId, bob);
     }
 
     private static JsonObject Text(string body) => new() { ["msgtype"] = "m.text", ["body"] = body };
