@@ -118,6 +118,7 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<RateLimiter>();
         builder.Services.AddSingleton<FilterService>();
         builder.Services.AddSingleton<AccountDataService>();
+        builder.Services.AddSingleton<IgnoredUsers>();
         builder.Services.AddSingleton<TagService>();
         builder.Services.AddSingleton<RelationIndex>();
         builder.Services.AddSingleton<IRoomEventIndex>(sp => sp.GetRequiredService<RelationIndex>());

@@ -46,7 +46,7 @@ public sealed class BundledAggregations : IBundledAggregations
         var aggregate = _index.Aggregate(room.ShortRoomId, stored.EventId);
         if (aggregate.IsEmpty)
             return null;
-        checker ??= _visibility.ForUser(userId, room);
+        checker ??= _visibility.ForClient(userId, room);
         var relations = new JsonObject();
         if (!nested && aggregate.ThreadCount > 0 && Thread(stored, room, userId, checker, aggregate.ThreadCount) is { } thread)
             relations[Relation.Thread] = thread;

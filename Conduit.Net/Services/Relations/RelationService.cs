@@ -60,7 +60,7 @@ public sealed class RelationService
         long? from, long? to, bool backwards, int limit, bool? recurse)
     {
         var (room, readUpTo) = _history.Access(userId, roomId);
-        var checker = _visibility.ForUser(userId, room);
+        var checker = _visibility.ForClient(userId, room);
         var parent = _events.Ids.FindEvent(eventId) is { } shortEventId ? _events.Timeline.Get(shortEventId) : null;
         if (parent is null || parent.ShortRoomId != room.ShortRoomId || (readUpTo is { } bound && parent.Position > bound) || !checker.MaySee(parent))
             throw MatrixException.NotFound("Event not found.");
@@ -102,7 +102,7 @@ public sealed class RelationService
     public ThreadsPage Threads(string userId, string deviceId, string roomId, bool participatedOnly, long? from, int limit)
     {
         var (room, readUpTo) = _history.Access(userId, roomId);
-        var checker = _visibility.ForUser(userId, room);
+        var checker = _visibility.ForClient(userId, room);
         limit = Math.Clamp(limit, 1, MaxThreadsLimit);
 
         var chunk = new JsonArray();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Conduit.Net.Core.Auth;
 using Conduit.Net.Core.Events;
+using Conduit.Net.Services.AccountData;
 
 namespace Conduit.Net.Services.Rooms;
 
@@ -24,11 +25,23 @@ public sealed class HistoryVisibility
     public const string Joined = "joined";
 
     private readonly RoomEvents _events;
+    private readonly IgnoredUsers _ignoredUsers;
 
-    public HistoryVisibility(RoomEvents events) => _events = events;
+    public HistoryVisibility(RoomEvents events, IgnoredUsers ignoredUsers)
+    {
+        _events = events;
+        _ignoredUsers = ignoredUsers;
+    }
 
     /// <summary>A checker for one user in one room, for any number of events of that room.</summary>
-    public Checker ForUser(string userId, RoomSnapshot room) => new(this, userId, room);
+    public Checker ForUser(string userId, RoomSnapshot room) => new(this, userId, room, ignored: null);
+
+    /// <summary>
+    /// A checker for the events served to a client of <paramref name="userId"/>: history visibility,
+    /// and no event but state events sent by a user they ignore ("Ignoring Users": state events are
+    /// still sent, so that the room looks the same).
+    /// </summary>
+    public Checker ForClient(string userId, RoomSnapshot room) => new(this, userId, room, _ignoredUsers.Of(userId));
 
     /// <summary>The history visibility in force in snapshot <paramref name="stateHash"/> (<c>shared</c> when unset or unknown).</summary>
     public string VisibilityAt(ulong stateHash) =>
@@ -50,17 +63,21 @@ public sealed class HistoryVisibility
         private readonly HistoryVisibility _owner;
         private readonly string _userId;
         private readonly RoomSnapshot _room;
+        private readonly IReadOnlySet<string>? _ignored;
         private List<long>? _joins;
 
-        internal Checker(HistoryVisibility owner, string userId, RoomSnapshot room)
+        internal Checker(HistoryVisibility owner, string userId, RoomSnapshot room, IReadOnlySet<string>? ignored)
         {
             _owner = owner;
             _userId = userId;
             _room = room;
+            _ignored = ignored;
         }
 
         public bool MaySee(StoredEvent stored)
         {
+            if (_ignored is { Count: > 0 } && !stored.IsState && _ignored.Contains(stored.Sender))
+                return false;
             var events = _owner._events;
             if (events.StateBefore(stored.ShortEventId) is not { } before)
                 return false;

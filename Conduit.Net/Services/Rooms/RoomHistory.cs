@@ -46,7 +46,7 @@ public sealed class RoomHistory
     {
         var (room, readUpTo) = Access(userId, roomId);
         limit = Math.Clamp(limit, 0, MaxLimit);
-        var checker = _visibility.ForUser(userId, room);
+        var checker = _visibility.ForClient(userId, room);
         var chunk = new List<StoredEvent>();
 
         IEnumerable<StoredEvent> range;
@@ -96,7 +96,7 @@ public sealed class RoomHistory
     public JsonObject Context(string userId, string deviceId, string roomId, string eventId, int limit, RoomEventFilter filter)
     {
         var (room, readUpTo) = Access(userId, roomId);
-        var checker = _visibility.ForUser(userId, room);
+        var checker = _visibility.ForClient(userId, room);
         var target = _events.Ids.FindEvent(eventId) is { } shortEventId ? _events.Timeline.Get(shortEventId) : null;
         if (target is null || target.ShortRoomId != room.ShortRoomId || (readUpTo is { } bound && target.Position > bound) || !checker.MaySee(target))
             throw MatrixException.NotFound("Event not found.");

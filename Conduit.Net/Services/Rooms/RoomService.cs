@@ -258,7 +258,7 @@ public sealed class RoomService
     {
         var room = _events.Find(roomId);
         var stored = room is not null && _events.Ids.FindEvent(eventId) is { } shortEventId ? _events.Timeline.Get(shortEventId) : null;
-        if (room is null || stored is null || stored.ShortRoomId != room.ShortRoomId || !_visibility.ForUser(userId, room).MaySee(stored))
+        if (room is null || stored is null || stored.ShortRoomId != room.ShortRoomId || !_visibility.ForClient(userId, room).MaySee(stored))
             throw MatrixException.NotFound("Event not found.");
         return Format(stored, room, userId, deviceId);
     }

@@ -82,7 +82,7 @@ public sealed class RoomWindows
     {
         var roomFilter = pass.Filter.Room;
         var limit = roomFilter.Timeline.LimitOr(DefaultTimelineLimit, MaxTimelineLimit);
-        var (events, limited) = ReadTimeline(room, window, limit, roomFilter.Timeline, _visibility.ForUser(pass.UserId, room), pass.UserId);
+        var (events, limited) = ReadTimeline(room, window, limit, roomFilter.Timeline, _visibility.ForClient(pass.UserId, room), pass.UserId);
         var inTimeline = events.Select(e => e.ShortEventId).ToHashSet();
 
         var end = _events.StateAtPosition(room, window.UpTo);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Conduit.Net.Core.Auth;
 using Conduit.Net.Core.Events;
+using Conduit.Net.Services.AccountData;
 using Conduit.Net.Services.Rooms;
 
 namespace Conduit.Net.Services.Sync;
@@ -23,12 +24,14 @@ public sealed class RoomsProvider : ISyncProvider
     private readonly RoomEvents _events;
     private readonly RoomWindows _windows;
     private readonly StrippedState _stripped;
+    private readonly IgnoredUsers _ignoredUsers;
 
-    public RoomsProvider(RoomEvents events, RoomWindows windows, StrippedState stripped)
+    public RoomsProvider(RoomEvents events, RoomWindows windows, StrippedState stripped, IgnoredUsers ignoredUsers)
     {
         _events = events;
         _windows = windows;
         _stripped = stripped;
+        _ignoredUsers = ignoredUsers;
     }
 
     /// <summary>Wakes on a membership change of the user (invites, joins, kicks) and on any new event in a room they are joined to.</summary>
@@ -59,6 +62,7 @@ public sealed class RoomsProvider : ISyncProvider
             }
         }
 
+        IReadOnlySet<string>? ignored = null;
         foreach (var entry in _events.Members.RoomsOf(pass.UserId))
         {
             if (_events.Find(entry.RoomId) is not { } room || MembershipAt(room, entry, pass.UserId, upTo) is not { } member)
@@ -74,7 +78,11 @@ public sealed class RoomsProvider : ISyncProvider
                     WriteJoined(pass, room, since, upTo, inWindow);
                     break;
                 case Membership.Invite when inWindow || pass.Request.FullState:
-                    pass.Response.InvitedRoom(room.RoomId, _stripped.Of(member.Event()));
+                    // "Servers must not send room invites from ignored users to clients."
+                    var invite = member.Event();
+                    ignored ??= _ignoredUsers.Of(pass.UserId);
+                    if (!ignored.Contains(invite.Sender))
+                        pass.Response.InvitedRoom(room.RoomId, _stripped.Of(invite));
                     break;
                 case Membership.Knock when inWindow || pass.Request.FullState:
                     pass.Response.KnockedRoom(room.RoomId, _stripped.Of(member.Event()));
