@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Conduit.Net.Tests.Api;
+using Conduit.Net.Tests.Sync;
 
 namespace Conduit.Net.Tests.Rooms;
 
@@ -135,7 +136,6 @@ public sealed class HistoryTests
     [TestCase("dir=x")]
     [TestCase("dir=b&limit=-1")]
     [TestCase("dir=b&from=not-a-token")]
-    [TestCase("dir=b&filter=%7Bnope")]
     public async Task Bad_parameters_are_400_M_INVALID_PARAM(string query)
     {
         var alice = await NewUserAsync("bad");
@@ -143,6 +143,41 @@ public sealed class HistoryTests
         var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?{query}", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(400));
         Assert.That(body.ErrCode(), Is.EqualTo("M_INVALID_PARAM"));
+    }
+
+    [Test]
+    public async Task A_filter_that_is_not_json_is_400_M_NOT_JSON_on_messages_and_context_as_on_sync()
+    {
+        var alice = await NewUserAsync("notjson");
+        var roomId = await _server.CreateRoomAsync(alice);
+        var eventId = await _server.SendTextAsync(alice, roomId, "hello");
+        var filter = Uri.EscapeDataString("{nope");
+        foreach (var path in new[]
+        {
+            $"{RoomApi.RoomPath(roomId)}/messages?dir=b&filter={filter}",
+            $"{RoomApi.RoomPath(roomId)}/context/{RoomApi.Escape(eventId)}?filter={filter}",
+            $"{SyncApi.SyncPath}?filter={filter}",
+        })
+        {
+            var (status, body) = await _server.SendAsync(HttpMethod.Get, path, accessToken: alice.AccessToken);
+            Assert.That(status, Is.EqualTo(400), path);
+            Assert.That(body.ErrCode(), Is.EqualTo("M_NOT_JSON"), path);
+        }
+    }
+
+    [TestCase("messages?dir=b&", "[1]")]
+    [TestCase("messages?dir=b&", """{"limit":"ten"}""")]
+    [TestCase("context/EVENT?", "[1]")]
+    [TestCase("context/EVENT?", """{"senders":["not a user id"]}""")]
+    public async Task A_filter_that_is_not_a_room_event_filter_is_400_M_BAD_JSON(string endpoint, string filter)
+    {
+        var alice = await NewUserAsync("badjson");
+        var roomId = await _server.CreateRoomAsync(alice);
+        var eventId = await _server.SendTextAsync(alice, roomId, "hello");
+        var path = $"{RoomApi.RoomPath(roomId)}/{endpoint.Replace("EVENT", RoomApi.Escape(eventId), StringComparison.Ordinal)}filter={Uri.EscapeDataString(filter)}";
+        var (status, body) = await _server.SendAsync(HttpMethod.Get, path, accessToken: alice.AccessToken);
+        Assert.That(status, Is.EqualTo(400), body?.ToJsonString());
+        Assert.That(body.ErrCode(), Is.EqualTo("M_BAD_JSON"));
     }
 
     [Test]

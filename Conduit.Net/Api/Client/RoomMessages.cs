@@ -94,24 +94,10 @@ internal static class RoomMessages
 
     /// <summary>
     /// The <c>filter</c> query parameter: inline JSON only, as the spec defines it for these
-    /// endpoints (no filter ids). Text that is not a JSON object is a bad parameter
-    /// (<c>M_INVALID_PARAM</c>); a field of the wrong shape is <c>M_BAD_JSON</c>, as everywhere.
+    /// endpoints (no filter ids), with the errors of an inline filter on <c>/sync</c>.
     /// </summary>
-    private static RoomEventFilter Filter(HttpContext http)
-    {
-        if (http.Query("filter") is not { Length: > 0 } text)
-            return RoomEventFilter.Everything;
-        JsonNode? node;
-        try
-        {
-            node = JsonNode.Parse(text);
-        }
-        catch (JsonException)
-        {
-            throw MatrixException.InvalidParam("filter must be a JSON RoomEventFilter.");
-        }
-        return node is JsonObject json ? FilterParser.ParseRoomEventFilter(json) : throw MatrixException.InvalidParam("filter must be a JSON object.");
-    }
+    private static RoomEventFilter Filter(HttpContext http) =>
+        http.Query("filter") is { Length: > 0 } text ? FilterParser.ParseInlineRoomEventFilter(text) : RoomEventFilter.Everything;
 
     private static RoomHistory Service(HttpContext http) => http.RequestServices.GetRequiredService<RoomHistory>();
 }

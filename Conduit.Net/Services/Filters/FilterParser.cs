@@ -35,7 +35,9 @@ public static class FilterParser
     /// <summary>
     /// An inline filter as <c>/sync</c> takes it in the query string:
     /// <c>M_NOT_JSON</c> when it does not parse, <c>M_BAD_JSON</c> when it is not an object or a
-    /// field has the wrong shape.
+    /// field has the wrong shape. The spec names no error code for these; the rule is Synapse's for
+    /// <c>/sync</c>, and <see cref="ParseInlineRoomEventFilter"/> follows it too, so that a bad
+    /// filter is the same error on every endpoint.
     /// </summary>
     public static Filter ParseInline(string json)
     {
@@ -56,6 +58,13 @@ public static class FilterParser
             throw MatrixException.NotJson("The filter is not valid JSON.");
         }
         return node as JsonObject ?? throw MatrixException.BadJson("The filter must be a JSON object.");
+    }
+
+    /// <summary>The inline <c>RoomEventFilter</c> of <c>/messages</c> and <c>/context</c>, with the errors of <see cref="ParseInline"/>.</summary>
+    public static RoomEventFilter ParseInlineRoomEventFilter(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return ParseRoomEventFilter(ParseInlineObject(json), "");
     }
 
     /// <summary>A <c>RoomEventFilter</c> on its own, as <c>/messages</c> and <c>/context</c> take it.</summary>
