@@ -52,11 +52,13 @@ public static class ClientEvents
     }
 
     /// <summary>Sets <c>unsigned.m.relations</c> (the bundled aggregations) on a client event.</summary>
-    public static void AddRelations(JsonObject client, JsonObject relations)
+    public static void AddRelations(JsonObject client, JsonObject relations) => AddUnsigned(client, "m.relations", relations);
+
+    public static void AddUnsigned(JsonObject client, string key, JsonNode value)
     {
         if (client["unsigned"] is not JsonObject unsigned)
             client["unsigned"] = unsigned = [];
-        unsigned["m.relations"] = relations;
+        unsigned[key] = value;
     }
 
     /// <summary>

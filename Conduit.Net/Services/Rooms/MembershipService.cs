@@ -152,7 +152,7 @@ public sealed class MembershipService
                 ({ } m, { } n) => value == m || value != n,
             };
             if (passes)
-                members.Add((JsonNode)_rooms.Format(stored, room, userId, null));
+                members.Add((JsonNode)_rooms.FormatState(stored, room, userId));
         }
         return members;
     }

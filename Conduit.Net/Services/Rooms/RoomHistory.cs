@@ -116,7 +116,7 @@ public sealed class RoomHistory
         {
             state = [];
             foreach (var stored in _events.StateEvents(_rooms.StateAfter(lastReturned.ShortEventId)))
-                state.Add((JsonNode)_rooms.Format(stored, room, userId, null));
+                state.Add((JsonNode)_rooms.FormatState(stored, room, userId));
         }
         return new JsonObject
         {
@@ -229,7 +229,7 @@ public sealed class RoomHistory
                 ? stored
                 : _events.StateEventAt(before, EventTypes.Member, stored.Sender);
             if (member is not null)
-                state.Add((JsonNode)_rooms.Format(member, room, userId, null));
+                state.Add((JsonNode)_rooms.FormatState(member, room, userId));
         }
         return state;
     }

@@ -240,7 +240,7 @@ public sealed class RoomService
             : null;
         if (stored is null)
             throw MatrixException.NotFound($"The room has no {type} state with key \"{stateKey}\".");
-        return wholeEvent ? Format(stored, room, userId, null) : stored.ContentObject();
+        return wholeEvent ? FormatState(stored, room, userId) : stored.ContentObject();
     }
 
     /// <summary>Every event of the state the user may read (<c>GET /state</c>).</summary>
@@ -249,7 +249,7 @@ public sealed class RoomService
         var (room, state) = ReadableState(userId, roomId);
         var events = new JsonArray();
         foreach (var stored in _events.StateEvents(state))
-            events.Add((JsonNode)Format(stored, room, userId, null));
+            events.Add((JsonNode)FormatState(stored, room, userId));
         return events;
     }
 
@@ -265,8 +265,9 @@ public sealed class RoomService
 
     /// <summary>
     /// The client form of an event for <paramref name="userId"/>: with <c>unsigned.age</c>, the
-    /// transaction id when <paramref name="deviceId"/> sent it, and the bundled aggregations of its
-    /// children (<c>unsigned.m.relations</c>).
+    /// transaction id when <paramref name="deviceId"/> sent it, the bundled aggregations of its
+    /// children (<c>unsigned.m.relations</c>) and the user's membership at the event
+    /// (<c>unsigned.membership</c>).
     /// </summary>
     public JsonObject Format(StoredEvent stored, RoomSnapshot room, string userId, string? deviceId)
     {
@@ -276,7 +277,36 @@ public sealed class RoomService
         var client = ClientEvents.Format(stored, room.RoomId, _events.Time.GetUtcNow().ToUnixTimeMilliseconds(), transactionId);
         if (_bundles.Bundle(stored, room, userId) is { } relations)
             ClientEvents.AddRelations(client, relations);
+        ClientEvents.AddUnsigned(client, "membership", MembershipAt(stored, userId));
         return client;
+    }
+
+    /// <summary>
+    /// A state event as a list of a room's state serves it (<c>GET /state</c>, <c>/members</c>, the
+    /// state of <c>/sync</c>, <c>/context</c> and <c>/messages</c>): without <c>unsigned.membership</c>,
+    /// which the spec asks for only where practical and which would cost a state lookup per member
+    /// of a large room.
+    /// </summary>
+    public JsonObject FormatState(StoredEvent stored, RoomSnapshot room, string userId)
+    {
+        var client = ClientEvents.Format(stored, room.RoomId, _events.Time.GetUtcNow().ToUnixTimeMilliseconds(), null);
+        if (_bundles.Bundle(stored, room, userId) is { } relations)
+            ClientEvents.AddRelations(client, relations);
+        return client;
+    }
+
+    /// <summary>
+    /// The membership of <paramref name="userId"/> at <paramref name="stored"/> including the change
+    /// the event makes (spec: <c>unsigned.membership</c>, v1.11): the event's own membership when it
+    /// is the user's member event, else the one in the state before it; <c>leave</c> when none.
+    /// </summary>
+    private string MembershipAt(StoredEvent stored, string userId)
+    {
+        if (stored.Type == EventTypes.Member && stored.StateKey == userId && stored.Membership is { } own)
+            return own;
+        return _events.StateBefore(stored.ShortEventId) is { } before
+            ? _events.StateEventAt(before, EventTypes.Member, userId)?.Membership ?? Membership.Leave
+            : Membership.Leave;
     }
 
     /// <summary>

@@ -103,13 +103,13 @@ public sealed class RoomWindows
             foreach (var entry in changed)
             {
                 if (_events.Timeline.Get(entry.Event) is { } stored && roomFilter.State.Matches(room.RoomId, stored.Type, stored.Sender, stored.Content))
-                    state.Add((JsonNode)Format(stored, room, pass));
+                    state.Add((JsonNode)Format(stored, room, pass, inState: true));
             }
         }
 
         var timelineEvents = new JsonArray();
         foreach (var stored in events)
-            timelineEvents.Add((JsonNode)Format(stored, room, pass));
+            timelineEvents.Add((JsonNode)Format(stored, room, pass, inState: false));
         var prevBatch = events.Count > 0 ? events[0].Position - 1 : window.UpTo;
         return new RoomView
         {
@@ -278,8 +278,11 @@ public sealed class RoomWindows
         return stored.Content.TryGetProperty(field, out var value) && value.ValueKind == System.Text.Json.JsonValueKind.String && value.GetString()!.Length > 0;
     }
 
-    /// <summary>An event as sync returns it: the client format without <c>room_id</c> (or the federation format), projected to the filter's fields.</summary>
-    private JsonObject Format(StoredEvent stored, RoomSnapshot room, SyncPass pass)
+    /// <summary>
+    /// An event as sync returns it: the client format without <c>room_id</c> (or the federation
+    /// format), in the state form for the state section, projected to the filter's fields.
+    /// </summary>
+    private JsonObject Format(StoredEvent stored, RoomSnapshot room, SyncPass pass, bool inState)
     {
         JsonObject ev;
         if (pass.Filter.EventFormat == EventFormat.Federation)
@@ -288,7 +291,7 @@ public sealed class RoomWindows
         }
         else
         {
-            ev = _rooms.Format(stored, room, pass.UserId, pass.Request.DeviceId);
+            ev = inState ? _rooms.FormatState(stored, room, pass.UserId) : _rooms.Format(stored, room, pass.UserId, pass.Request.DeviceId);
             ev.Remove("room_id");
         }
         return pass.Filter.ProjectFields(ev);
