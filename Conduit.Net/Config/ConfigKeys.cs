@@ -54,6 +54,7 @@ internal static class ConfigKeys
         ConfigKey.TextList("federation_ip_range_blacklist", c => c.FederationIpRangeBlacklist, (c, v) => c with { FederationIpRangeBlacklist = v }),
         ConfigKey.TextList("federation_domain_whitelist", c => c.FederationDomainWhitelist, (c, v) => c with { FederationDomainWhitelist = v }),
         ConfigKey.Choice("default_room_version", RoomVersions, c => c.DefaultRoomVersion, (c, v) => c with { DefaultRoomVersion = v }),
+        ConfigKey.Flag("allow_encryption", c => c.AllowEncryption, (c, v) => c with { AllowEncryption = v }),
         ConfigKey.Choice("log", LogLevels, c => c.Log, (c, v) => c with { Log = v }),
         ConfigKey.Flag("rate_limiting", c => c.RateLimiting, (c, v) => c with { RateLimiting = v }),
         ConfigKey.Integer("rate_limits.login.per_minute", 1, 1_000_000, c => c.RateLimits.Login.PerMinute, (c, v) => c with { RateLimits = c.RateLimits with { Login = c.RateLimits.Login with { PerMinute = (int)v } } }),

@@ -58,6 +58,9 @@ public sealed record ServerConfig
     /// <summary>The only servers federation talks with, both ways; empty means every server.</summary>
     public IReadOnlyList<string> FederationDomainWhitelist { get; init; } = [];
     public string DefaultRoomVersion { get; init; } = "12";
+
+    /// <summary>Whether clients may create <c>m.room.encryption</c> state; false refuses it with 403 <c>M_FORBIDDEN</c>.</summary>
+    public bool AllowEncryption { get; init; } = true;
     public LogLevel Log { get; init; } = LogLevel.Information;
     public bool RateLimiting { get; init; } = true;
     public RateLimitsConfig RateLimits { get; init; } = new();

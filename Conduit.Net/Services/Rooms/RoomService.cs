@@ -25,6 +25,7 @@ public sealed class RoomService
     public const string PublicChat = "public_chat";
 
     private const string CanonicalAliasType = "m.room.canonical_alias";
+    private const string EncryptionType = "m.room.encryption";
 
     private readonly RoomEvents _events;
     private readonly RoomAliases _aliases;
@@ -71,6 +72,8 @@ public sealed class RoomService
         var preset = options.Preset ?? (visibility == "public" ? PublicChat : PrivateChat);
         if (preset is not (PrivateChat or TrustedPrivateChat or PublicChat))
             throw MatrixException.InvalidParam($"Unknown preset \"{preset}\".");
+        foreach (var initial in options.InitialState)
+            CheckEncryptionAllowed(initial.Type);
         if (options.Invite3PidCount > 0)
             throw MatrixException.InvalidParam("Third-party invites (invite_3pid) need an identity server, which this server does not use.");
         var invitees = new List<string>();
@@ -196,6 +199,7 @@ public sealed class RoomService
     /// <summary>Sends a state event (<c>PUT /state/{type}/{stateKey}</c>).</summary>
     public async Task<string> SendStateAsync(string userId, string roomId, string type, string stateKey, JsonObject content, CancellationToken cancellationToken)
     {
+        CheckEncryptionAllowed(type);
         using var append = await LockAsync(roomId, cancellationToken)
             ?? throw MatrixException.Forbidden("You are not a member of this room.");
         if (type == CanonicalAliasType)
@@ -349,6 +353,16 @@ public sealed class RoomService
 
     internal async Task<RoomAppend?> LockAsync(string roomId, CancellationToken cancellationToken) =>
         RoomId.TryParse(roomId, out _) ? await _events.LockAsync(roomId, cancellationToken) : null;
+
+    /// <summary>
+    /// 403 <c>M_FORBIDDEN</c> for <c>m.room.encryption</c> when the server's <c>allow_encryption</c> is
+    /// off, wherever a client would create it.
+    /// </summary>
+    internal void CheckEncryptionAllowed(string type)
+    {
+        if (type == EncryptionType && !_config.AllowEncryption)
+            throw MatrixException.Forbidden("End-to-end encryption is disabled on this server (allow_encryption = false): m.room.encryption is refused.");
+    }
 
     internal static MatrixException NotInRoom() => MatrixException.Forbidden("You are not a member of this room.");
 

@@ -57,6 +57,10 @@ public sealed class RoomUpgrades
         if (old.StateEvent(TombstoneType, "") is not null)
             throw MatrixException.Forbidden("This room has already been upgraded.");
 
+        // The encryption is carried into the replacement; without it, clients would send in the clear.
+        if (old.StateEvent("m.room.encryption", "") is not null)
+            _rooms.CheckEncryptionAllowed("m.room.encryption");
+
         var oldRoom = old.Room!;
         var lastEvent = _events.Timeline.Get(oldRoom.Extremities[0])!;
         var newRoomId = version.RoomIdFormat == RoomIdFormat.CreateEventHash ? null : EventIds.NewServerScopedRoomId(_events.Origin);
