@@ -47,6 +47,7 @@ public static class ApiRoutes
         routes.MapSync();
         routes.MapToDevice();
         routes.MapKeyBackup();
+        routes.MapDehydratedDevice();
         routes.MapRoomDirectoryListing();
         routes.MapUserDirectorySearch();
         routes.MapKeys();

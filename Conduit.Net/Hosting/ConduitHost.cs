@@ -150,6 +150,7 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<ToDeviceInbox>();
         builder.Services.AddSingleton<IDeviceObserver>(sp => sp.GetRequiredService<ToDeviceInbox>());
         builder.Services.AddSingleton<ToDeviceService>();
+        builder.Services.AddSingleton<DehydratedDeviceService>();
         builder.Services.AddSingleton<KeyBackupService>();
         builder.Services.AddSingleton<ToDeviceProvider>();
         builder.Services.AddSingleton<UnreadNotificationsProvider>();

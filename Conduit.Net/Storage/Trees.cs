@@ -404,4 +404,11 @@ public static class Trees
     /// Owner: KeyBackup.
     /// </summary>
     public const string BackupKeys = "backup_keys";
+
+    /// <summary>
+    /// <c>dehydrated_devices</c>: each user's dehydrated device (MSC3814), at most one; the device itself
+    /// is a device of the user without tokens. Key: UTF-8 user id. Value: json <c>{device_id, device_data}</c>.
+    /// Owner: ToDevice.
+    /// </summary>
+    public const string DehydratedDevices = "dehydrated_devices";
 }

@@ -53,4 +53,8 @@ namespace Conduit.Net.Api.Http;
 [JsonSerializable(typeof(BackupCreatedResponse))]
 [JsonSerializable(typeof(BackupVersionResponse))]
 [JsonSerializable(typeof(RoomKeysUpdateResponse))]
+[JsonSerializable(typeof(DehydratedDeviceRequest))]
+[JsonSerializable(typeof(DehydratedDeviceResponse))]
+[JsonSerializable(typeof(DehydratedEventsRequest))]
+[JsonSerializable(typeof(DehydratedEventsResponse))]
 internal sealed partial class ApiJson : JsonSerializerContext;

@@ -53,17 +53,10 @@ public sealed class ToDeviceInbox : IDeviceObserver
         if (since is { } token)
             Acknowledge(userId, deviceId, token);
 
-        var messages = new List<ToDeviceMessage>();
-        var limited = false;
-        foreach (var (key, value) in _inbox.ScanRange(InboxPrefix(userId, deviceId), InboxKey(userId, deviceId, upTo + 1)))
-        {
-            if (messages.Count == MaxPerSync)
-            {
-                limited = true;
-                break;
-            }
-            messages.Add(new ToDeviceMessage(KeyCodec.ReadU64(key.AsSpan(key.Length - 8)), JsonNode.Parse(value)!.AsObject()));
-        }
+        var messages = Read(userId, deviceId, 0, upTo, MaxPerSync + 1);
+        var limited = messages.Count > MaxPerSync;
+        if (limited)
+            messages.RemoveAt(MaxPerSync);
 
         var recordKey = InboxKey(userId, deviceId, upTo);
         if (limited)
@@ -72,6 +65,13 @@ public sealed class ToDeviceInbox : IDeviceObserver
             _delivered.Remove(recordKey);
         return new ToDeviceBatch(messages, limited);
     }
+
+    /// <summary>
+    /// Up to <see cref="MaxPerSync"/> messages after position <paramref name="after"/>, oldest first,
+    /// without acknowledging any (a dehydrated device's messages are read this way, MSC3814).
+    /// </summary>
+    public IReadOnlyList<ToDeviceMessage> Page(string userId, string deviceId, ulong after) =>
+        Read(userId, deviceId, after, _store.CommittedCount, MaxPerSync);
 
     /// <summary>
     /// Completes when a message for the device commits after this call (one-shot; cancelling the
@@ -113,6 +113,19 @@ public sealed class ToDeviceInbox : IDeviceObserver
             batch.Remove(_delivered, key);
         if (!batch.IsEmpty)
             _store.Commit(batch);
+    }
+
+    /// <summary>Up to <paramref name="limit"/> messages at positions in (<paramref name="after"/>, <paramref name="upTo"/>], oldest first.</summary>
+    private List<ToDeviceMessage> Read(string userId, string deviceId, ulong after, ulong upTo, int limit)
+    {
+        var messages = new List<ToDeviceMessage>();
+        foreach (var (key, value) in _inbox.ScanRange(InboxKey(userId, deviceId, after + 1), InboxKey(userId, deviceId, upTo + 1)))
+        {
+            messages.Add(new ToDeviceMessage(KeyCodec.ReadU64(key.AsSpan(key.Length - 8)), JsonNode.Parse(value)!.AsObject()));
+            if (messages.Count == limit)
+                break;
+        }
+        return messages;
     }
 
     private static byte[] InboxPrefix(string userId, string deviceId) => KeyCodec.Prefix(userId, deviceId);

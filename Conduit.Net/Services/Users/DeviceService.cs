@@ -161,6 +161,24 @@ public sealed class DeviceService
     }
 
     /// <summary>
+    /// Adds a device nobody logs in on (a dehydrated device, MSC3814): it has keys and receives
+    /// to-device messages, but no tokens. 400 <c>M_INVALID_PARAM</c> for a bad id or one the user has.
+    /// </summary>
+    public void AddWithoutTokens(string userId, string deviceId, string? displayName)
+    {
+        if (!DeviceId.TryParse(deviceId, out _))
+            throw MatrixException.InvalidParam("device_id must be 1 to 255 bytes of text without NUL.");
+        lock (_store.Gate)
+        {
+            if (_store.GetDevice(userId, deviceId) is not null)
+                throw MatrixException.InvalidParam("The user already has a device with this id.");
+            var batch = new AccountBatch();
+            _store.PutDevice(batch, userId, deviceId, new DeviceRecord(Truncate(displayName), Now(), null, null, null, null, null, null));
+            _store.Commit(batch);
+        }
+    }
+
+    /// <summary>
     /// Stages a new login on the device (creating it when needed) and returns its tokens. An existing
     /// device keeps its name and loses its previous tokens. Call under the store's gate.
     /// </summary>
