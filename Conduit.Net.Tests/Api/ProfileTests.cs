@@ -203,14 +203,6 @@ public sealed class ProfileTests
         Assert.That(body.ErrCode(), Is.EqualTo("M_NOT_FOUND"));
     }
 
-    [Test]
-    public async Task A_user_on_another_server_is_404_M_NOT_FOUND_until_federation()
-    {
-        var (status, body) = await GetAsync("@alice:other.example.org");
-        Assert.That(status, Is.EqualTo(404));
-        Assert.That(body.ErrCode(), Is.EqualTo("M_NOT_FOUND"));
-    }
-
     [TestCase("alice")]
     [TestCase("@alice")]
     [TestCase("!room:localhost")]

@@ -161,14 +161,16 @@ public sealed class KeyTests
     }
 
     [Test]
-    public async Task Users_of_other_servers_are_reported_in_failures()
+    public async Task Users_of_servers_that_cannot_be_reached_are_reported_in_failures()
     {
+        // Loopback is in the default federation_ip_range_blacklist: this server refuses to connect there.
+        const string Server = "localhost:1";
         var alice = await NewUserAsync();
-        var query = await _server.QueryAsync(alice, new JsonObject { ["@bob:elsewhere.example"] = new JsonArray() });
-        Assert.That(query["failures"]?.AsObject().Select(f => f.Key), Is.EqualTo(SyncApi.Expect("elsewhere.example")));
-        Assert.That(query["device_keys"]?.AsObject().ContainsKey("@bob:elsewhere.example"), Is.False);
-        var claim = await _server.ClaimAsync(alice, new JsonObject { ["@bob:elsewhere.example"] = new JsonObject { ["DEV"] = "signed_curve25519" } });
-        Assert.That(claim["failures"]?.AsObject().Select(f => f.Key), Is.EqualTo(SyncApi.Expect("elsewhere.example")));
+        var query = await _server.QueryAsync(alice, new JsonObject { [$"@bob:{Server}"] = new JsonArray() });
+        Assert.That(query["failures"]?.AsObject().Select(f => f.Key), Is.EqualTo(SyncApi.Expect(Server)));
+        Assert.That(query["device_keys"]?.AsObject().ContainsKey($"@bob:{Server}"), Is.False);
+        var claim = await _server.ClaimAsync(alice, new JsonObject { [$"@bob:{Server}"] = new JsonObject { ["DEV"] = "signed_curve25519" } });
+        Assert.That(claim["failures"]?.AsObject().Select(f => f.Key), Is.EqualTo(SyncApi.Expect(Server)));
     }
 
     [Test]

@@ -21,6 +21,10 @@ public static class ApiRoutes
         {
             routes.MapFederationVersion();
             routes.MapKeyQuery();
+            routes.MapFederationProfile();
+            routes.MapFederationPublicRooms();
+            routes.MapFederationUserKeys();
+            routes.MapOpenIdUserInfo();
         }
         routes.MapRegistration();
         routes.MapLogin();
@@ -52,5 +56,6 @@ public static class ApiRoutes
         routes.MapUserDirectorySearch();
         routes.MapKeys();
         routes.MapCrossSigning();
+        routes.MapOpenId();
     }
 }

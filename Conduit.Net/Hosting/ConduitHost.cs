@@ -115,6 +115,8 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton(sp => sp.GetRequiredService<UserService>().RegistrationTokens);
         builder.Services.AddSingleton(sp => new SharedSecretRegistration(sp.GetRequiredService<UserService>(), config, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ProfileService>();
+        builder.Services.AddSingleton<ProfileLookup>();
+        builder.Services.AddSingleton<OpenIdTokens>();
         builder.Services.AddSingleton<RateLimiter>();
         builder.Services.AddSingleton<FilterService>();
         builder.Services.AddSingleton<AccountDataService>();
@@ -160,6 +162,7 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<UserDirectory>();
         builder.Services.AddSingleton<DeviceKeyStore>();
         builder.Services.AddSingleton<IDeviceObserver>(sp => sp.GetRequiredService<DeviceKeyStore>());
+        builder.Services.AddSingleton<FederatedKeys>();
         builder.Services.AddSingleton<KeyService>();
         builder.Services.AddSingleton<CrossSigningKeys>();
         builder.Services.AddSingleton<DeviceLists>();

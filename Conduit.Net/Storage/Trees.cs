@@ -55,6 +55,12 @@ public static class Trees
     public const string AccessTokens = "access_tokens";
 
     /// <summary>
+    /// <c>openid_tokens</c>: OpenID tokens handed to users for third parties, never stored in plain text.
+    /// Key: SHA-256 of the token (32 bytes). Value: u64 expiry (unix ms), UTF-8 user id. Owner: Users.
+    /// </summary>
+    public const string OpenIdTokens = "openid_tokens";
+
+    /// <summary>
     /// <c>refresh_tokens</c>: refresh tokens, never stored in plain text. Key: SHA-256 of the token (32 bytes).
     /// Value: json <c>RefreshTokenRecord</c> (user, device). Owner: Users.
     /// </summary>

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Conduit.Net.Api.Http;
 using Conduit.Net.Core.Errors;
+using Conduit.Net.Services.Federation;
 using Conduit.Net.Services.Keys;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -35,9 +36,8 @@ internal static class Keys
     private static async Task QueryAsync(HttpContext http)
     {
         var request = await http.ReadAsync(ApiJson.Default.KeysQueryRequest);
-        var wanted = (request.DeviceKeys ?? throw MatrixException.MissingParam("device_keys is required."))
-            .ToDictionary(e => e.Key, e => (IReadOnlyList<string>)(e.Value ?? []), StringComparer.Ordinal);
-        var result = http.RequestServices.GetRequiredService<KeyService>().Query(http.Caller().UserId, wanted);
+        var result = await http.RequestServices.GetRequiredService<KeyService>()
+            .QueryAsync(http.Caller().UserId, request.Wanted(), RemoteTimeout(request.Timeout), http.RequestAborted);
         await http.WriteJsonAsync(new JsonObject
         {
             ["device_keys"] = result.DeviceKeys,
@@ -51,15 +51,20 @@ internal static class Keys
     private static async Task ClaimAsync(HttpContext http)
     {
         var request = await http.ReadAsync(ApiJson.Default.KeysClaimRequest);
-        var wanted = (request.OneTimeKeys ?? throw MatrixException.MissingParam("one_time_keys is required."))
-            .ToDictionary(e => e.Key, e => (IReadOnlyDictionary<string, string>)(e.Value ?? []), StringComparer.Ordinal);
-        var result = http.RequestServices.GetRequiredService<KeyService>().Claim(wanted);
+        var result = await http.RequestServices.GetRequiredService<KeyService>()
+            .ClaimAsync(request.Wanted(), RemoteTimeout(request.Timeout), http.RequestAborted);
         await http.WriteJsonAsync(new JsonObject
         {
             ["one_time_keys"] = result.OneTimeKeys,
             ["failures"] = result.Failures,
         });
     }
+
+    /// <summary>The request's <c>timeout</c> for other servers' answers, at most the federation client's own.</summary>
+    private static TimeSpan RemoteTimeout(long? milliseconds) =>
+        milliseconds is { } ms
+            ? TimeSpan.FromMilliseconds(Math.Clamp(ms, 0, (long)FederationClient.DefaultTimeout.TotalMilliseconds))
+            : FederatedKeys.DefaultTimeout;
 
     private static Task ChangesAsync(HttpContext http)
     {
@@ -74,8 +79,20 @@ internal sealed record KeysUploadRequest(JsonObject? DeviceKeys, JsonObject? One
 
 internal sealed record KeysUploadResponse(IReadOnlyDictionary<string, int> OneTimeKeyCounts);
 
-internal sealed record KeysQueryRequest(Dictionary<string, List<string>?>? DeviceKeys, long? Timeout);
+internal sealed record KeysQueryRequest(Dictionary<string, List<string>?>? DeviceKeys, long? Timeout)
+{
+    /// <summary>User → device ids (empty: every device); 400 without <c>device_keys</c>.</summary>
+    public Dictionary<string, IReadOnlyList<string>> Wanted() =>
+        (DeviceKeys ?? throw MatrixException.MissingParam("device_keys is required."))
+            .ToDictionary(e => e.Key, e => (IReadOnlyList<string>)(e.Value ?? []), StringComparer.Ordinal);
+}
 
-internal sealed record KeysClaimRequest(Dictionary<string, Dictionary<string, string>?>? OneTimeKeys, long? Timeout);
+internal sealed record KeysClaimRequest(Dictionary<string, Dictionary<string, string>?>? OneTimeKeys, long? Timeout)
+{
+    /// <summary>User → device → algorithm; 400 without <c>one_time_keys</c>.</summary>
+    public Dictionary<string, IReadOnlyDictionary<string, string>> Wanted() =>
+        (OneTimeKeys ?? throw MatrixException.MissingParam("one_time_keys is required."))
+            .ToDictionary(e => e.Key, e => (IReadOnlyDictionary<string, string>)(e.Value ?? []), StringComparer.Ordinal);
+}
 
 internal sealed record KeysChangesResponse(IReadOnlyList<string> Changed, IReadOnlyList<string> Left);

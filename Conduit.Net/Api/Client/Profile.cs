@@ -11,8 +11,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Conduit.Net.Api.Client;
 
 /// <summary>
-/// <c>/_matrix/client/v3/profile/{userId}</c> and <c>/profile/{userId}/{keyName}</c>: reading any
-/// local user's profile without authentication, and setting or deleting fields of one's own
+/// <c>/_matrix/client/v3/profile/{userId}</c> and <c>/profile/{userId}/{keyName}</c>: reading anyone's
+/// profile without authentication (a remote user's from their server), and setting or deleting fields of one's own
 /// (<c>displayname</c>, <c>avatar_url</c>, <c>m.tz</c> and custom namespaced fields, spec v1.16).
 /// </summary>
 internal static class Profile
@@ -28,16 +28,16 @@ internal static class Profile
         routes.MapDelete(FieldPath, DeleteFieldAsync).RequireAccessToken();
     }
 
-    private static Task GetProfileAsync(HttpContext http)
+    private static async Task GetProfileAsync(HttpContext http)
     {
-        var profile = Profiles(http).GetProfile(TargetUser(http));
-        return http.WriteJsonAsync(profile);
+        var profile = await Lookup(http).GetProfileAsync(TargetUser(http), http.RequestAborted);
+        await http.WriteJsonAsync(profile);
     }
 
-    private static Task GetFieldAsync(HttpContext http)
+    private static async Task GetFieldAsync(HttpContext http)
     {
-        var field = Profiles(http).GetField(TargetUser(http), http.Route("keyName"));
-        return http.WriteJsonAsync(field);
+        var field = await Lookup(http).GetFieldAsync(TargetUser(http), http.Route("keyName"), http.RequestAborted);
+        await http.WriteJsonAsync(field);
     }
 
     private static async Task PutFieldAsync(HttpContext http)
@@ -64,5 +64,5 @@ internal static class Profile
             : throw MatrixException.InvalidParam($"\"{value}\" is not a valid user id.");
     }
 
-    private static ProfileService Profiles(HttpContext http) => http.RequestServices.GetRequiredService<ProfileService>();
+    private static ProfileLookup Lookup(HttpContext http) => http.RequestServices.GetRequiredService<ProfileLookup>();
 }

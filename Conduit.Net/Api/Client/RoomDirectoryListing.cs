@@ -41,32 +41,40 @@ internal static class RoomDirectoryListing
         await http.WriteEmptyObjectAsync();
     }
 
-    private static Task GetPublicRoomsAsync(HttpContext http)
+    private static async Task GetPublicRoomsAsync(HttpContext http)
     {
-        int? limit = null;
-        if (http.Query("limit") is { } text)
-        {
-            limit = int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed)
-                ? parsed
-                : throw MatrixException.InvalidParam("limit must be an integer.");
-        }
-        var page = Service(http).List(new PublicRoomsQuery(limit, http.Query("since"), http.Query("server")));
-        return http.WriteJsonAsync(Format(page));
+        var query = new PublicRoomsQuery(QueryLimit(http), http.Query("since"), http.Query("server"));
+        await http.WriteJsonAsync(await Service(http).ListAsync(query, http.RequestAborted));
     }
 
     private static async Task QueryPublicRoomsAsync(HttpContext http)
     {
-        var body = await http.ReadObjectAsync();
+        var query = BodyQuery(await http.ReadObjectAsync(), http.Query("server"));
+        await http.WriteJsonAsync(await Service(http).ListAsync(query, http.RequestAborted));
+    }
+
+    /// <summary>The <c>limit</c> query parameter, shared with the federation API's <c>GET /publicRooms</c>.</summary>
+    internal static int? QueryLimit(HttpContext http)
+    {
+        if (http.Query("limit") is not { } text)
+            return null;
+        return int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed)
+            ? parsed
+            : throw MatrixException.InvalidParam("limit must be an integer.");
+    }
+
+    /// <summary>A <c>POST /publicRooms</c> body, the same in the client and the federation API.</summary>
+    internal static PublicRoomsQuery BodyQuery(JsonObject body, string? server)
+    {
         var filter = body.OptionalObject("filter");
-        var query = new PublicRoomsQuery(
+        return new PublicRoomsQuery(
             body.OptionalInt("limit"),
             body.OptionalString("since"),
-            http.Query("server"),
+            server,
             filter?.OptionalString("generic_search_term"),
             filter is null ? null : RoomTypes(filter),
             body.OptionalBool("include_all_networks"),
             body.OptionalString("third_party_instance_id"));
-        await http.WriteJsonAsync(Format(Service(http).List(query)));
     }
 
     /// <summary><c>filter.room_types</c>: strings, and <c>null</c> for rooms without a type.</summary>
@@ -85,39 +93,6 @@ internal static class RoomDirectoryListing
             });
         }
         return types;
-    }
-
-    private static JsonObject Format(PublicRoomsPage page)
-    {
-        var chunk = new JsonArray();
-        foreach (var room in page.Chunk)
-        {
-            var summary = room.Summary;
-            var entry = new JsonObject
-            {
-                ["room_id"] = summary.RoomId,
-                ["num_joined_members"] = room.JoinedMembers,
-                ["world_readable"] = summary.WorldReadable,
-                ["guest_can_join"] = summary.GuestCanJoin,
-            };
-            AddIfSet(entry, "name", summary.Name);
-            AddIfSet(entry, "topic", summary.Topic);
-            AddIfSet(entry, "canonical_alias", summary.CanonicalAlias);
-            AddIfSet(entry, "avatar_url", summary.AvatarUrl);
-            AddIfSet(entry, "join_rule", summary.JoinRule);
-            AddIfSet(entry, "room_type", summary.RoomType);
-            chunk.Add((JsonNode)entry);
-        }
-        var response = new JsonObject { ["chunk"] = chunk, ["total_room_count_estimate"] = page.TotalRoomCountEstimate };
-        AddIfSet(response, "next_batch", page.NextBatch);
-        AddIfSet(response, "prev_batch", page.PrevBatch);
-        return response;
-    }
-
-    private static void AddIfSet(JsonObject target, string name, string? value)
-    {
-        if (value is not null)
-            target[name] = value;
     }
 
     private static PublicRoomDirectory Service(HttpContext http) => http.RequestServices.GetRequiredService<PublicRoomDirectory>();

@@ -48,6 +48,7 @@ namespace Conduit.Net.Api.Http;
 [JsonSerializable(typeof(KeysQueryRequest))]
 [JsonSerializable(typeof(KeysClaimRequest))]
 [JsonSerializable(typeof(KeysChangesResponse))]
+[JsonSerializable(typeof(OpenIdTokenResponse))]
 [JsonSerializable(typeof(SigningKeysUploadRequest))]
 [JsonSerializable(typeof(BackupVersionRequest))]
 [JsonSerializable(typeof(BackupCreatedResponse))]

@@ -24,6 +24,9 @@ public sealed record ErrorCode(string Code, int Status)
     public static readonly ErrorCode BadRequest = new("M_UNKNOWN", 400);
     public static readonly ErrorCode Unauthorized = new("M_UNAUTHORIZED", 401);
 
+    /// <summary>Another server that a request needed could not be reached or gave no usable answer.</summary>
+    public static readonly ErrorCode RemoteUnavailable = new("M_UNKNOWN", 502);
+
     /// <summary>A user-interactive auth stage failed: 401 with the auth state so that the client can retry the stage.</summary>
     public static readonly ErrorCode AuthStageFailed = new("M_FORBIDDEN", 401);
     /// <summary>Account data of a type the server manages (<c>m.fully_read</c>, <c>m.push_rules</c>): the spec pairs <c>M_BAD_JSON</c> with 405 here.</summary>

@@ -2,10 +2,12 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json.Nodes;
 using Conduit.Net.Config;
 using Conduit.Net.Core.Auth;
 using Conduit.Net.Core.Errors;
 using Conduit.Net.Core.Identifiers;
+using Conduit.Net.Services.Federation;
 using Conduit.Net.Services.Rooms;
 
 namespace Conduit.Net.Services.Directories;
@@ -29,7 +31,42 @@ public sealed record PublicRoom(RoomSummary Summary, int JoinedMembers);
 /// <param name="NextBatch">Token of the page after this one; null on the last page.</param>
 /// <param name="PrevBatch">Token of the page before this one; null on the first page.</param>
 /// <param name="TotalRoomCountEstimate">Rooms the listing holds (after the filter).</param>
-public sealed record PublicRoomsPage(IReadOnlyList<PublicRoom> Chunk, string? NextBatch, string? PrevBatch, int TotalRoomCountEstimate);
+public sealed record PublicRoomsPage(IReadOnlyList<PublicRoom> Chunk, string? NextBatch, string? PrevBatch, int TotalRoomCountEstimate)
+{
+    /// <summary>The page as <c>/publicRooms</c> answers it, in the client and the federation API alike.</summary>
+    public JsonObject ToJson()
+    {
+        var chunk = new JsonArray();
+        foreach (var room in Chunk)
+        {
+            var summary = room.Summary;
+            var entry = new JsonObject
+            {
+                ["room_id"] = summary.RoomId,
+                ["num_joined_members"] = room.JoinedMembers,
+                ["world_readable"] = summary.WorldReadable,
+                ["guest_can_join"] = summary.GuestCanJoin,
+            };
+            AddIfSet(entry, "name", summary.Name);
+            AddIfSet(entry, "topic", summary.Topic);
+            AddIfSet(entry, "canonical_alias", summary.CanonicalAlias);
+            AddIfSet(entry, "avatar_url", summary.AvatarUrl);
+            AddIfSet(entry, "join_rule", summary.JoinRule);
+            AddIfSet(entry, "room_type", summary.RoomType);
+            chunk.Add((JsonNode)entry);
+        }
+        var response = new JsonObject { ["chunk"] = chunk, ["total_room_count_estimate"] = TotalRoomCountEstimate };
+        AddIfSet(response, "next_batch", NextBatch);
+        AddIfSet(response, "prev_batch", PrevBatch);
+        return response;
+    }
+
+    private static void AddIfSet(JsonObject target, string name, string? value)
+    {
+        if (value is not null)
+            target[name] = value;
+    }
+}
 
 /// <summary>
 /// The published room directory (spec "Listing rooms", <c>list_public_rooms.yaml</c>): which rooms
@@ -51,8 +88,8 @@ public sealed record PublicRoomsPage(IReadOnlyList<PublicRoom> Chunk, string? Ne
 /// (evicted, or the server restarted) it continues from the same place in the current ordering.
 /// </para>
 /// <para>
-/// Other servers' directories (<c>server</c>) need federation, which does not exist yet: 404. No
-/// application service publishes rooms under a third-party network yet, so a
+/// Another server's directory (<c>server</c>) is asked for over federation on every request and
+/// passed on page by page: its tokens are its own. No application service publishes rooms under a third-party network yet, so a
 /// <c>third_party_instance_id</c> lists nothing and <c>include_all_networks</c> lists the same
 /// rooms as the default.
 /// </para>
@@ -75,11 +112,14 @@ public sealed class PublicRoomDirectory
     /// <summary>Orderings that issued tokens, bounded by the room ids they hold in all.</summary>
     private readonly LruCache<string, Ordering> _orderings = new(100_000, o => o.Keys.Length);
 
-    public PublicRoomDirectory(RoomEvents events, RoomDirectory directory, RoomSummaries summaries, ServerConfig config)
+    private readonly FederationClient _federation;
+
+    public PublicRoomDirectory(RoomEvents events, RoomDirectory directory, RoomSummaries summaries, FederationClient federation, ServerConfig config)
     {
         _events = events;
         _directory = directory;
         _summaries = summaries;
+        _federation = federation;
         _serverName = config.ServerName;
     }
 
@@ -113,15 +153,33 @@ public sealed class PublicRoomDirectory
         await write.CommitAsync(_events.Store);
     }
 
-    /// <summary><c>GET/POST /publicRooms</c>: one page of the listing.</summary>
+    /// <summary>
+    /// <c>GET/POST /publicRooms</c> of the client API: one page of this server's listing, or of the
+    /// server <see cref="PublicRoomsQuery.Server"/> names (its failure is 502, its 4xx passed on).
+    /// </summary>
+    public async Task<JsonObject> ListAsync(PublicRoomsQuery query, CancellationToken cancellationToken)
+    {
+        if (query.Server is not { } server || server == _serverName)
+            return List(query).ToJson();
+        if (!ServerName.TryParse(server, out _))
+            throw MatrixException.InvalidParam($"\"{server}\" is not a server name.");
+        JsonObject answer;
+        try
+        {
+            answer = query.SearchTerm is null && query.RoomTypes is null
+                ? await _federation.GetAsync(server, RemoteQueryString(query), cancellationToken)
+                : await _federation.PostAsync(server, RemotePath, RemoteBody(query), cancellationToken);
+        }
+        catch (FederationException e)
+        {
+            throw RemoteErrors.ForClient(e);
+        }
+        return RemotePage(server, answer);
+    }
+
+    /// <summary>One page of this server's listing: what the client API shows for it and what the federation API serves.</summary>
     public PublicRoomsPage List(PublicRoomsQuery query)
     {
-        if (query.Server is { } server && server != _serverName)
-        {
-            if (!ServerName.TryParse(server, out _))
-                throw MatrixException.InvalidParam($"\"{server}\" is not a server name.");
-            throw MatrixException.NotFound($"The room directory of {server} needs federation, which this server does not do yet.");
-        }
         if (query.IncludeAllNetworks && query.ThirdPartyInstanceId is not null)
             throw MatrixException.InvalidParam("third_party_instance_id can only be used when include_all_networks is false.");
         if (query.Limit < 0)
@@ -181,6 +239,55 @@ public sealed class PublicRoomDirectory
             end < count ? Issue(ordering, forward: true, end) : null,
             start > 0 ? Issue(ordering, forward: false, start) : null,
             count);
+    }
+
+    private const string RemotePath = "/_matrix/federation/v1/publicRooms";
+
+    private static string RemoteQueryString(PublicRoomsQuery query)
+    {
+        var parameters = new List<string>();
+        if (query.Limit is { } limit)
+            parameters.Add($"limit={limit.ToString(CultureInfo.InvariantCulture)}");
+        if (query.Since is { } since)
+            parameters.Add($"since={Uri.EscapeDataString(since)}");
+        if (query.IncludeAllNetworks)
+            parameters.Add("include_all_networks=true");
+        if (query.ThirdPartyInstanceId is { } instance)
+            parameters.Add($"third_party_instance_id={Uri.EscapeDataString(instance)}");
+        return parameters.Count == 0 ? RemotePath : $"{RemotePath}?{string.Join('&', parameters)}";
+    }
+
+    private static JsonObject RemoteBody(PublicRoomsQuery query)
+    {
+        var filter = new JsonObject();
+        if (query.SearchTerm is { } term)
+            filter["generic_search_term"] = term;
+        if (query.RoomTypes is { } types)
+            filter["room_types"] = new JsonArray([.. types.Select(t => (JsonNode?)t)]);
+        var body = new JsonObject { ["filter"] = filter, ["include_all_networks"] = query.IncludeAllNetworks };
+        if (query.Limit is { } limit)
+            body["limit"] = limit;
+        if (query.Since is { } since)
+            body["since"] = since;
+        if (query.ThirdPartyInstanceId is { } instance)
+            body["third_party_instance_id"] = instance;
+        return body;
+    }
+
+    /// <summary>The parts of another server's answer the spec defines, checked for their types; 502 without a <c>chunk</c> list.</summary>
+    private static JsonObject RemotePage(string server, JsonObject answer)
+    {
+        if (answer["chunk"] is not JsonArray chunk)
+            throw new MatrixException(ErrorCode.RemoteUnavailable, $"{server} answered /publicRooms without a chunk.");
+        var page = new JsonObject { ["chunk"] = new JsonArray([.. chunk.OfType<JsonObject>().Where(r => r["room_id"] is JsonValue).Select(r => r.DeepClone())]) };
+        foreach (var name in (string[])["next_batch", "prev_batch"])
+        {
+            if (answer[name] is JsonValue token && token.TryGetValue(out string? text))
+                page[name] = text;
+        }
+        if (answer["total_room_count_estimate"] is JsonValue estimate && estimate.TryGetValue(out int count))
+            page["total_room_count_estimate"] = count;
+        return page;
     }
 
     private static MatrixException RoomNotFound() => MatrixException.NotFound("Room not found.");

@@ -126,6 +126,13 @@ public sealed class DeviceKeyStore : IDeviceObserver
     }
 
     /// <summary>
+    /// The position of the user's last device-list change that everyone sees, 0 before the first: the
+    /// version of their device list that other servers get as <c>stream_id</c>.
+    /// </summary>
+    internal ulong DeviceListPosition(string userId) =>
+        _positions.Get(KeyCodec.Utf8(userId)) is { } position ? KeyCodec.ReadU64(position) : 0;
+
+    /// <summary>
     /// Users whose device list changed at a position in (<paramref name="since"/>, <paramref name="upTo"/>],
     /// with the one user the change concerns when it concerns only one.
     /// </summary>

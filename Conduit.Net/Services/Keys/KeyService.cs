@@ -28,12 +28,14 @@ public sealed class KeyService
 
     private readonly DeviceKeyStore _keys;
     private readonly DeviceService _devices;
+    private readonly FederatedKeys _remote;
     private readonly string _serverName;
 
-    public KeyService(DeviceKeyStore keys, DeviceService devices, ServerConfig config)
+    public KeyService(DeviceKeyStore keys, DeviceService devices, FederatedKeys remote, ServerConfig config)
     {
         _keys = keys;
         _devices = devices;
+        _remote = remote;
         _serverName = config.ServerName;
     }
 
@@ -98,15 +100,88 @@ public sealed class KeyService
     /// list) with their display names and the signatures uploaded for them, and the users'
     /// cross-signing keys; the user-signing key only of the caller's own user. Signatures stored
     /// for a key are those of its owner and of the caller: a user's signatures of other people's
-    /// keys are theirs alone.
+    /// keys are theirs alone. Users of other servers are asked of their servers within
+    /// <paramref name="timeout"/> (see <see cref="FederatedKeys"/>).
     /// </summary>
-    public KeyQueryResult Query(string callerUserId, IReadOnlyDictionary<string, IReadOnlyList<string>> request)
+    public async Task<KeyQueryResult> QueryAsync(
+        string callerUserId, IReadOnlyDictionary<string, IReadOnlyList<string>> request, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var result = new KeyQueryResult([], [], [], [], []);
+        var (local, remote) = SplitByServer(request);
+        AddLocalKeys(result, callerUserId, local);
+        await _remote.QueryAsync(remote, timeout, result, cancellationToken);
+        return result;
+    }
+
+    /// <summary>
+    /// <c>POST /_matrix/federation/v1/user/keys/query</c>: what <see cref="QueryAsync"/> answers for
+    /// local users, with the signatures of their owners only and no user-signing keys. 400
+    /// <c>M_INVALID_PARAM</c> when a user is not on this server.
+    /// </summary>
+    public KeyQueryResult QueryForServer(IReadOnlyDictionary<string, IReadOnlyList<string>> request)
+    {
+        var result = new KeyQueryResult([], [], [], [], []);
+        AddLocalKeys(result, callerUserId: null, OnlyLocal(request));
+        return result;
+    }
+
+    /// <summary>
+    /// <c>GET /_matrix/federation/v1/user/devices/{userId}</c>: the local user's devices with keys, with
+    /// their display names, the master and self-signing keys, and the position of the user's last
+    /// device-list change as <c>stream_id</c>. 400 <c>M_INVALID_PARAM</c> for a user of another server.
+    /// </summary>
+    public JsonObject DevicesForServer(string userId)
+    {
+        EnsureLocal(userId);
+        var keys = new KeyQueryResult([], [], [], [], []);
+        AddLocalKeys(keys, callerUserId: null, new Dictionary<string, IReadOnlyList<string>> { [userId] = [] });
+        var devices = new JsonArray();
+        foreach (var (deviceId, device) in (JsonObject)keys.DeviceKeys[userId]!)
+        {
+            var entry = new JsonObject { ["device_id"] = deviceId, ["keys"] = device!.DeepClone() };
+            if (device["unsigned"]?["device_display_name"] is { } name)
+                entry["device_display_name"] = name.DeepClone();
+            devices.Add((JsonNode)entry);
+        }
+        var response = new JsonObject { ["user_id"] = userId, ["stream_id"] = _keys.DeviceListPosition(userId), ["devices"] = devices };
+        if (keys.MasterKeys[userId] is { } master)
+            response["master_key"] = master.DeepClone();
+        if (keys.SelfSigningKeys[userId] is { } selfSigning)
+            response["self_signing_key"] = selfSigning.DeepClone();
+        return response;
+    }
+
+    /// <summary>
+    /// <c>POST /keys/claim</c>: for each (user, device, algorithm) the oldest unclaimed one-time key,
+    /// removed as it is handed out, or the device's fallback key for the algorithm when none is
+    /// left (kept, and marked used). Devices with neither are left out. Users of other servers are
+    /// claimed from their servers within <paramref name="timeout"/> (see <see cref="FederatedKeys"/>).
+    /// </summary>
+    public async Task<KeyClaimResult> ClaimAsync(
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> request, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var result = new KeyClaimResult([], []);
+        var (local, remote) = SplitByServer(request);
+        ClaimLocal(result, local);
+        await _remote.ClaimAsync(remote, timeout, result, cancellationToken);
+        return result;
+    }
+
+    /// <summary>
+    /// <c>POST /_matrix/federation/v1/user/keys/claim</c>: the same rules as <see cref="ClaimAsync"/> for
+    /// local users; 400 <c>M_INVALID_PARAM</c> when a user is not on this server.
+    /// </summary>
+    public KeyClaimResult ClaimForServer(IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> request)
+    {
+        var result = new KeyClaimResult([], []);
+        ClaimLocal(result, OnlyLocal(request));
+        return result;
+    }
+
+    private void AddLocalKeys(KeyQueryResult result, string? callerUserId, IReadOnlyDictionary<string, IReadOnlyList<string>> request)
+    {
         foreach (var (userId, wanted) in request)
         {
-            if (!IsLocal(userId, result.Failures))
-                continue;
             var names = _devices.List(userId).ToDictionary(d => d.DeviceId, d => d.DisplayName, StringComparer.Ordinal);
             var devices = new JsonObject();
             foreach (var (deviceId, keys) in _keys.AllDeviceKeys(userId))
@@ -125,24 +200,15 @@ public sealed class KeyService
             if (userId == callerUserId)
                 AddCrossSigningKey(result.UserSigningKeys, userId, DeviceKeyStore.UserSigning, callerUserId);
         }
-        return result;
     }
 
-    /// <summary>
-    /// <c>POST /keys/claim</c>: for each (user, device, algorithm) the oldest unclaimed one-time key,
-    /// removed as it is handed out, or the device's fallback key for the algorithm when none is
-    /// left (kept, and marked used). Devices with neither are left out.
-    /// </summary>
-    public KeyClaimResult Claim(IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> request)
+    private void ClaimLocal(KeyClaimResult result, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> request)
     {
-        var result = new KeyClaimResult([], []);
         lock (_keys.Gate)
         {
             using var batch = new WriteBatch();
             foreach (var (userId, devices) in request)
             {
-                if (!IsLocal(userId, result.Failures))
-                    continue;
                 var claimed = new JsonObject();
                 foreach (var (deviceId, algorithm) in devices)
                 {
@@ -164,7 +230,6 @@ public sealed class KeyService
             if (!batch.IsEmpty)
                 _keys.Store.Commit(batch);
         }
-        return result;
     }
 
     /// <summary>The device's unclaimed one-time keys per algorithm, <c>signed_curve25519</c> always included.</summary>
@@ -183,30 +248,49 @@ public sealed class KeyService
     public IReadOnlyList<string> UnusedFallbackKeyTypes(string userId, string deviceId) =>
         [.. _keys.FallbackKeys(userId, deviceId).Where(k => !k.Key.Used).Select(k => k.Algorithm)];
 
-    /// <summary>
-    /// Whether the user is on this server. Federation does not exist yet, so every other server
-    /// named in a request cannot be reached and is reported in <c>failures</c>, as the spec asks for
-    /// unreachable servers; the federation work replaces this with real queries.
-    /// </summary>
-    private bool IsLocal(string userId, JsonObject failures)
+    /// <summary>The request's users of this server, and the others grouped by their server; 400 for a malformed user id.</summary>
+    private (Dictionary<string, T> Local, Dictionary<string, Dictionary<string, T>> Remote) SplitByServer<T>(IReadOnlyDictionary<string, T> request)
     {
-        if (!UserId.TryParse(userId, out var parsed))
-            throw MatrixException.InvalidParam($"{userId} is not a user id.");
-        var server = parsed.Server.ToString();
-        if (server == _serverName)
-            return true;
-        failures[server] = new JsonObject { ["status"] = 503, ["message"] = "This server does not federate yet." };
-        return false;
+        var local = new Dictionary<string, T>(StringComparer.Ordinal);
+        var remote = new Dictionary<string, Dictionary<string, T>>(StringComparer.Ordinal);
+        foreach (var (userId, value) in request)
+        {
+            var server = ServerOf(userId);
+            if (server == _serverName)
+                local[userId] = value;
+            else if (remote.TryGetValue(server, out var users))
+                users[userId] = value;
+            else
+                remote[server] = new Dictionary<string, T>(StringComparer.Ordinal) { [userId] = value };
+        }
+        return (local, remote);
     }
 
-    private void AddCrossSigningKey(JsonObject into, string userId, string usage, string callerUserId)
+    /// <summary>The request as is when every user is on this server: other servers may ask only about ours.</summary>
+    private IReadOnlyDictionary<string, T> OnlyLocal<T>(IReadOnlyDictionary<string, T> request)
+    {
+        foreach (var userId in request.Keys)
+            EnsureLocal(userId);
+        return request;
+    }
+
+    private void EnsureLocal(string userId)
+    {
+        if (ServerOf(userId) != _serverName)
+            throw MatrixException.InvalidParam($"{userId} is not a user of this server.");
+    }
+
+    private static string ServerOf(string userId) =>
+        UserId.TryParse(userId, out var parsed) ? parsed.Server.Value : throw MatrixException.InvalidParam($"{userId} is not a user id.");
+
+    private void AddCrossSigningKey(JsonObject into, string userId, string usage, string? callerUserId)
     {
         if (_keys.GetCrossSigningKey(userId, usage) is not { } key)
             return;
         into[userId] = KeyJson.WithSignatures(key, VisibleSignatures(userId, CrossSigningKeys.PublicKeyOf(key), callerUserId));
     }
 
-    private IEnumerable<(string Signer, string KeyId, string Signature)> VisibleSignatures(string userId, string target, string callerUserId) =>
+    private IEnumerable<(string Signer, string KeyId, string Signature)> VisibleSignatures(string userId, string target, string? callerUserId) =>
         _keys.Signatures(userId, target).Where(s => s.Signer == userId || s.Signer == callerUserId);
 
     private static void ValidateDeviceKeys(JsonObject keys, string userId, string deviceId)

@@ -18,9 +18,10 @@ namespace Conduit.Net.Services.Profiles;
 /// </summary>
 /// <remarks>
 /// A user without any field reads as "no profile" (404), like one that never existed, and so does a
-/// deactivated one: deactivation erases the profile. Profiles of users on other servers need
-/// federation and read as not found until it exists. A new display name or avatar reaches the
-/// user's rooms through <c>Rooms.RoomProfiles</c>, which the profile endpoints call.
+/// deactivated one: deactivation erases the profile. Reads name local users only (a user of another
+/// server reads as not found); <see cref="ProfileLookup"/> asks other servers for theirs. A new
+/// display name or avatar reaches the user's rooms through <c>Rooms.RoomProfiles</c>, which the
+/// profile endpoints call.
 /// </remarks>
 public sealed partial class ProfileService
 {
@@ -150,7 +151,8 @@ public sealed partial class ProfileService
     [GeneratedRegex(@"^(avatar_url|displayname|m\.tz|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+)$", RegexOptions.CultureInvariant)]
     private static partial Regex KeyGrammar();
 
-    private static void CheckKey(string key)
+    /// <summary>400 for a key too long or outside the spec's grammar.</summary>
+    public static void CheckKey(string key)
     {
         if (Encoding.UTF8.GetByteCount(key) > MaxKeyBytes)
             throw new MatrixException(ErrorCode.KeyTooLarge, $"A profile key is at most {MaxKeyBytes} bytes.");
@@ -186,7 +188,7 @@ public sealed partial class ProfileService
     private JsonObject? ReadLocal(UserId userId)
     {
         if (userId.Server.Value != _serverName)
-            throw MatrixException.NotFound("Profiles of users on other servers are not available.");
+            throw MatrixException.NotFound("The user is not on this server.");
         return Read(userId);
     }
 
