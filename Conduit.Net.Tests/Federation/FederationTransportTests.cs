@@ -116,6 +116,36 @@ public sealed class FederationTransportTests
         Assert.That(body!["server_keys"]!.AsArray(), Is.Empty);
     }
 
+    [TestCase("not a server name")]
+    [TestCase("localhost:99999")]
+    public async Task The_notary_answers_a_malformed_server_name_with_an_empty_list(string serverName)
+    {
+        var (status, body) = await _b.SendAsync(HttpMethod.Post, "/_matrix/key/v2/query", new JsonObject
+        {
+            ["server_keys"] = new JsonObject { [serverName] = new JsonObject() },
+        });
+
+        Assert.That(status, Is.EqualTo(200));
+        Assert.That(body!["server_keys"]!.AsArray(), Is.Empty);
+    }
+
+    [Test]
+    public async Task Key_lookups_of_names_that_cannot_be_keys_find_nothing_and_fetch_nothing()
+    {
+        var longKeyId = "ed25519:" + new string('a', 2000);
+
+        Assert.That(await _a.RemoteKeys().FindVerifyKeyAsync("not a server", "ed25519:a", Now, CancellationToken.None), Is.Null);
+        Assert.That(await _a.RemoteKeys().FindVerifyKeyAsync(_b.Name(), longKeyId, Now, CancellationToken.None), Is.Null);
+        Assert.That(await _a.RemoteKeys().FindVerifyKeyAsync(_b.Name(), "rsa:1", Now, CancellationToken.None), Is.Null);
+        Assert.ThrowsAsync<FederationException>(() => _a.FederationClient().GetAsync("not a server", "/_matrix/federation/v1/version", CancellationToken.None));
+    }
+
+    [Test]
+    public async Task A_request_signed_with_a_key_id_that_cannot_be_a_key_is_401_M_UNAUTHORIZED()
+    {
+        await AssertUnauthorizedAsync(Header(_a.Name(), _b.Name(), "ed25519:" + new string('a', 2000), "c2ln"), HttpMethod.Get, null);
+    }
+
     [Test]
     public async Task A_request_signed_by_A_is_accepted_by_B_with_A_as_origin()
     {

@@ -156,6 +156,28 @@ public sealed class RemoteServerKeysTests
         Assert.That(error!.Code, Is.EqualTo(ErrorCode.InvalidParam));
     }
 
+    [TestCase("ed25519:has-dash")]
+    [TestCase("ed25519:")]
+    public void A_key_id_that_is_not_ed25519_and_a_version_is_M_INVALID_PARAM(string keyId)
+    {
+        using var key = SigningKey.Generate("k");
+        var keys = Publish("badid.test", key, Now + Day, sign: false);
+        keys["verify_keys"]![keyId] = new JsonObject { ["key"] = key.VerifyKey.PublicKeyBase64 };
+
+        var error = Assert.Throws<MatrixException>(() => Keys.StorePublishedKeys(JsonSigning.Sign(keys, "badid.test", key)));
+        Assert.That(error!.Code, Is.EqualTo(ErrorCode.InvalidParam));
+    }
+
+    [Test]
+    public void An_over_long_key_id_is_M_INVALID_PARAM_not_a_store_error()
+    {
+        using var key = SigningKey.Generate(new string('a', 2000));
+        var keys = Publish("longid.test", key, Now + Day);
+
+        var error = Assert.Throws<MatrixException>(() => Keys.StorePublishedKeys(keys));
+        Assert.That(error!.Code, Is.EqualTo(ErrorCode.InvalidParam));
+    }
+
     private Task<byte[]?> Find(string server, string keyId, long ts) =>
         Keys.FindVerifyKeyAsync(server, keyId, ts, CancellationToken.None).AsTask();
 

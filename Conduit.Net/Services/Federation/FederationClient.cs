@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Conduit.Net.Config;
 using Conduit.Net.Core.Crypto;
+using Conduit.Net.Core.Identifiers;
 using Conduit.Net.Services.Federation.Discovery;
 using Conduit.Net.Services.ServerKeys;
 using Microsoft.Extensions.Logging;
@@ -55,6 +56,8 @@ public sealed class FederationClient(
     /// <exception cref="FederationException">When the request fails or the answer is not a 2xx JSON object.</exception>
     public async Task<JsonObject> SendAsync(HttpMethod method, string destination, string pathAndQuery, JsonObject? content, CancellationToken cancellationToken)
     {
+        if (!ServerName.TryParse(destination, out _))
+            throw new FederationException(destination, null, null, $"\"{destination}\" is not a server name.");
         policy.EnsureAllowed(destination);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(DefaultTimeout);

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Conduit.Net.Config;
 using Conduit.Net.Core.Crypto;
+using Conduit.Net.Core.Identifiers;
 using Conduit.Net.Services.Federation;
 
 namespace Conduit.Net.Services.ServerKeys;
@@ -28,6 +29,8 @@ public sealed class KeyNotary(RemoteServerKeys remoteKeys, ServerKeyService ownK
     {
         if (serverName == config.ServerName)
             return ownKey.SignedServerKeys();
+        if (!ServerName.TryParse(serverName, out _))
+            return null;
         var cached = remoteKeys.PublishedKeys(serverName);
         if (ValidUntil(cached) >= minimumValidUntilTs || !policy.Allows(serverName))
             return cached;

@@ -24,6 +24,9 @@ public sealed class RemoteServerKeys
     /// <summary>A key that could not be found is not looked for again this soon, so a flood of requests signed with it costs one fetch.</summary>
     public static readonly TimeSpan MissRetryDelay = TimeSpan.FromSeconds(30);
 
+    /// <summary>Longer key ids are never looked up: with a server name they must fit a store key.</summary>
+    private const int MaxKeyIdLength = 255;
+
     private readonly KvStore _store;
     private readonly KvTree _keys;
     private readonly KvTree _published;
@@ -71,6 +74,10 @@ public sealed class RemoteServerKeys
         cancellationToken.ThrowIfCancellationRequested();
         if (serverName == _serverName)
             return keyId == _ownKey.SigningKey.KeyId ? _ownKey.SigningKey.VerifyKey.PublicKey.ToArray() : null;
+
+        // Names come from signatures other servers wrote: nothing that could not be a key is stored or fetched.
+        if (!ServerName.TryParse(serverName, out _) || !IsKeyId(keyId))
+            return null;
         if (Cached(serverName, keyId) is { } cached && (cached.ValidAt(validAtTs) || cached.IsOld))
             return cached.ValidAt(validAtTs) ? cached.PublicKey : null;
         if (!_policy.Allows(serverName) || (_misses.TryGetValue((serverName, keyId), out var retryAt) && retryAt > _time.GetUtcNow()))
@@ -245,6 +252,12 @@ public sealed class RemoteServerKeys
         return _cache[(serverName, keyId)] = CachedKey.Decode(stored);
     }
 
+    /// <summary><c>ed25519:</c> and a version of the spec's characters, short enough for a store key.</summary>
+    private static bool IsKeyId(string keyId) =>
+        keyId.Length <= MaxKeyIdLength
+        && keyId.StartsWith(SigningKey.Algorithm + ":", StringComparison.Ordinal)
+        && SigningKey.IsValidVersion(keyId[(SigningKey.Algorithm.Length + 1)..]);
+
     private static long ValidUntilOf(byte[] storedObject) =>
         JsonNode.Parse(storedObject)?["valid_until_ts"] is JsonValue value && value.TryGetValue<long>(out var ts) ? ts : 0;
 
@@ -298,6 +311,8 @@ public sealed class RemoteServerKeys
 
     private static VerifyKey ParseKey(string serverName, string keyId, JsonNode? entry)
     {
+        if (!IsKeyId(keyId))
+            throw MatrixException.InvalidParam($"The key id of {serverName} is not ed25519:<version> with a version of [a-zA-Z0-9_], at most {MaxKeyIdLength} characters.");
         if (entry?["key"] is not JsonValue keyValue || !keyValue.TryGetValue<string>(out var base64))
             throw MatrixException.InvalidParam($"The key {keyId} of {serverName} has no key string.");
         return VerifyKey.TryFromBase64(keyId, base64)
