@@ -5,6 +5,7 @@ using Conduit.Net.Core.Errors;
 using Conduit.Net.Hosting;
 using Conduit.Net.Services.Keys;
 using Conduit.Net.Services.Profiles;
+using Conduit.Net.Services.ToDevice;
 using Conduit.Net.Services.Users;
 using Conduit.Net.Storage;
 
@@ -95,7 +96,7 @@ internal sealed class Verbs(CliConsole console, Option<string?> configOption)
         {
             try
             {
-                return action(new UserService(store, config, new ProfileService(store, config), observers: [new DeviceKeyStore(store)]));
+                return action(new UserService(store, config, new ProfileService(store, config), observers: [new DeviceKeyStore(store), new ToDeviceInbox(store)]));
             }
             catch (MatrixException e)
             {
