@@ -13,16 +13,20 @@ namespace Conduit.Net.Tests;
 /// <summary>
 /// A real Conduit.Net server on 127.0.0.1 with an OS-chosen port and a fresh data directory, and an
 /// HTTP client pointed at it. Restart keeps the data directory, as a real restart would.
+/// Disposing deletes the fresh directory, never one the caller chose through <c>DatabasePath</c>:
+/// that directory belongs to the test (a CLI verb or a later server may still read it).
 /// </summary>
 public sealed class TestServer : IAsyncDisposable
 {
     private readonly Action<IEndpointRouteBuilder>? _mapExtraRoutes;
+    private readonly string? _ownedDirectory;
     private ConduitHost? _host;
 
-    private TestServer(ServerConfig config, Action<IEndpointRouteBuilder>? mapExtraRoutes)
+    private TestServer(ServerConfig config, Action<IEndpointRouteBuilder>? mapExtraRoutes, string? ownedDirectory)
     {
         Config = config;
         _mapExtraRoutes = mapExtraRoutes;
+        _ownedDirectory = ownedDirectory;
     }
 
     public ServerConfig Config { get; private set; }
@@ -49,7 +53,7 @@ public sealed class TestServer : IAsyncDisposable
             RateLimiting = false,
         };
         config = configure?.Invoke(config) ?? config;
-        var server = new TestServer(config, mapExtraRoutes);
+        var server = new TestServer(config, mapExtraRoutes, config.DatabasePath == dir ? dir : null);
         await server.StartHostAsync();
         return server;
     }
@@ -108,9 +112,11 @@ public sealed class TestServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopHostAsync();
+        if (_ownedDirectory is null)
+            return;
         try
         {
-            Directory.Delete(Config.DatabasePath, recursive: true);
+            Directory.Delete(_ownedDirectory, recursive: true);
         }
         catch (IOException)
         {

@@ -1,5 +1,8 @@
+using System.Text.Json.Nodes;
 using Conduit.Net.Cli;
 using Conduit.Net.Tests.Api;
+using Conduit.Net.Tests.Rooms;
+using Conduit.Net.Tests.Sync;
 
 namespace Conduit.Net.Tests.Cli;
 
@@ -92,6 +95,31 @@ public sealed class UserVerbTests
         var (newStatus, _) = await server.LoginRawAsync("dave", "new password");
         Assert.That(oldStatus, Is.EqualTo(403));
         Assert.That(newStatus, Is.EqualTo(200));
+    }
+
+    [Test]
+    public async Task User_reset_password_logs_out_every_device_and_their_to_device_inboxes_go_with_them()
+    {
+        await RunAsync(["user", "create", "frank", "--password-stdin"], "old password\n");
+        await using (var before = await StartServerAsync())
+        {
+            var frank = await before.LoginAsync("frank", "old password", new JsonObject { ["device_id"] = "PHONE" });
+            var sender = await before.RegisterAsync(Accounts.UniqueName("sender"));
+            var message = new JsonObject { ["messages"] = new JsonObject { [frank.UserId] = new JsonObject { ["PHONE"] = new JsonObject { ["n"] = 1 } } } };
+            var (status, body) = await before.SendAsync(HttpMethod.Put, $"{RoomApi.Client}/sendToDevice/org.example.ping/1", message, sender.AccessToken);
+            Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        }
+
+        var list = await RunAsync(["user", "list"]);
+        Assert.That(list.Output, Does.Contain("frank"), list.Output + list.Error);
+        var reset = await RunAsync(["user", "reset-password", "frank", "--password-stdin"], "new password\n");
+
+        Assert.That(reset.ExitCode, Is.Zero, reset.Error);
+        await using var after = await StartServerAsync();
+        var again = await after.LoginAsync("frank", "new password", new JsonObject { ["device_id"] = "PHONE" });
+        Assert.That(again.DeviceId, Is.EqualTo("PHONE"));
+        Assert.That((await after.SyncAsync(again))["to_device"]!["events"]!.AsArray(), Is.Empty,
+            "a new login on the id of a device the CLI logged out starts with an empty inbox");
     }
 
     [Test]
