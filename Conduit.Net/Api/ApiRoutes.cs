@@ -25,6 +25,8 @@ public static class ApiRoutes
             routes.MapFederationPublicRooms();
             routes.MapFederationUserKeys();
             routes.MapOpenIdUserInfo();
+            routes.MapFederationMembership();
+            routes.MapFederationRoomReading();
         }
         routes.MapRegistration();
         routes.MapLogin();

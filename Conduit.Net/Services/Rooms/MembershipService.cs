@@ -197,7 +197,7 @@ public sealed class MembershipService
     /// the join rule allows, and a local member who may invite vouches for the join (its user id goes
     /// into <c>join_authorised_via_users_server</c>). 403 when neither holds.
     /// </summary>
-    private string AuthoriseRestrictedJoin(RoomAppend append, string userId)
+    internal string AuthoriseRestrictedJoin(RoomAppend append, string userId)
     {
         var joinRules = append.StateEvent(EventTypes.JoinRules, "");
         var allowed = joinRules is null ? [] : JoinRules.AllowedRooms(joinRules.ContentObject());
