@@ -110,6 +110,7 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<ServerDiscovery>();
         builder.Services.AddSingleton<FederationClient>();
         builder.Services.AddSingleton<FederationRooms>();
+        builder.Services.AddSingleton<RemoteJoins>();
         builder.Services.AddSingleton<RequestAuthenticator>();
         builder.Services.AddSingleton(sp => new UserService(sp.GetRequiredService<KvStore>(), config, sp.GetRequiredService<ProfileService>(), sp.GetRequiredService<TimeProvider>(), sp.GetServices<IDeviceObserver>()));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<UserService>().Devices);

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Conduit.Net.Api.Http;
 using Conduit.Net.Core.Errors;
+using Conduit.Net.Services.Federation;
 using Conduit.Net.Services.Rooms;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -10,8 +11,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Conduit.Net.Api.Client;
 
 /// <summary>
-/// Room membership: join (<c>/join/{roomIdOrAlias}</c>, <c>/rooms/{roomId}/join</c>; <c>via</c> and
-/// <c>server_name</c> only matter with federation), leave, forget, invite, kick, ban, unban, knock,
+/// Room membership: join (<c>/join/{roomIdOrAlias}</c> with <c>via</c> and <c>server_name</c> for rooms of
+/// other servers, <c>/rooms/{roomId}/join</c>), leave, forget, invite, kick, ban, unban, knock,
 /// <c>/joined_rooms</c>, <c>/members</c> and <c>/joined_members</c>.
 /// </summary>
 internal static class RoomMembership
@@ -38,14 +39,15 @@ internal static class RoomMembership
     private static async Task JoinAsync(HttpContext http)
     {
         var body = await http.ReadObjectAsync();
-        var roomId = await Service(http).JoinAsync(http.Caller().UserId, http.Route("roomIdOrAlias"), body.OptionalString("reason"), http.RequestAborted);
+        var via = http.Request.Query["via"].Concat(http.Request.Query["server_name"]).OfType<string>().ToList();
+        var roomId = await Joins(http).JoinAsync(http.Caller().UserId, http.Route("roomIdOrAlias"), body.OptionalString("reason"), via, http.RequestAborted);
         await http.WriteJsonAsync(new JsonObject { ["room_id"] = roomId });
     }
 
     private static async Task JoinByIdAsync(HttpContext http)
     {
         var body = await http.ReadObjectAsync();
-        var roomId = await Service(http).JoinAsync(http.Caller().UserId, http.Route("roomId"), body.OptionalString("reason"), http.RequestAborted);
+        var roomId = await Joins(http).JoinAsync(http.Caller().UserId, http.Route("roomId"), body.OptionalString("reason"), [], http.RequestAborted);
         await http.WriteJsonAsync(new JsonObject { ["room_id"] = roomId });
     }
 
@@ -118,4 +120,6 @@ internal static class RoomMembership
         };
 
     private static MembershipService Service(HttpContext http) => http.RequestServices.GetRequiredService<MembershipService>();
+
+    private static RemoteJoins Joins(HttpContext http) => http.RequestServices.GetRequiredService<RemoteJoins>();
 }

@@ -4,6 +4,7 @@ using Conduit.Net.Core.Auth;
 using Conduit.Net.Core.Errors;
 using Conduit.Net.Core.Events;
 using Conduit.Net.Core.Identifiers;
+using Conduit.Net.Core.RoomVersions;
 using Conduit.Net.Services.Rooms;
 
 namespace Conduit.Net.Services.Federation;
@@ -13,7 +14,14 @@ namespace Conduit.Net.Services.Federation;
 /// (<c>make_join</c>), the room's state and auth chains at an event, single events, and alias queries.
 /// Every read is for a server that has a joined member in the room, unless its history is world-readable.
 /// </summary>
-public sealed class FederationRooms(RoomEvents events, MembershipService memberships, RoomAliases aliases, HistoryVisibility visibility, ServerConfig config, TimeProvider time)
+public sealed class FederationRooms(
+    RoomEvents events,
+    InboundPdus inbound,
+    MembershipService memberships,
+    RoomAliases aliases,
+    HistoryVisibility visibility,
+    ServerConfig config,
+    TimeProvider time)
 {
     /// <summary>
     /// <c>GET /make_join</c>: an unsigned join event for <paramref name="userId"/> (a user of
@@ -70,6 +78,57 @@ public sealed class FederationRooms(RoomEvents events, MembershipService members
             json.Remove(field);
         json["origin"] = origin;
         return new JsonObject { ["room_version"] = version.Id, ["event"] = json };
+    }
+
+    /// <summary>
+    /// <c>PUT /v2/send_join</c>: the joining server's signed join goes through the inbound checks into the
+    /// room; the answer is the state before it and the auth chain of both, with the member events left
+    /// out of the state when <paramref name="omitMembers"/> (the servers in the room named instead).
+    /// </summary>
+    /// <exception cref="MatrixException">
+    /// 404 for a room unknown here; 400 for an event that is not a join of its sender in this room with this
+    /// id; 403 for a sender of another server or a join the checks refuse.
+    /// </exception>
+    public async Task<JsonObject> SendJoinAsync(string origin, string roomId, string eventId, JsonObject body, bool omitMembers, CancellationToken cancellationToken)
+    {
+        var room = events.Find(roomId) ?? throw UnknownRoom(roomId);
+        var pdu = ParseMembership(room.Version, roomId, eventId, body, Membership.Join);
+        RemoteUser(origin, pdu.Sender.Value);
+
+        // A restricted join names one of our members as its authoriser: the event needs our signature too.
+        var signed = false;
+        if (Membership.StringValue(pdu.Content, "join_authorised_via_users_server") is { } via
+            && UserId.TryParse(via, out var authoriser) && authoriser.Server.Value == config.ServerName)
+        {
+            body = EventSigning.AddSignature((JsonObject)body.DeepClone(), room.Version, config.ServerName, events.Keys.SigningKey);
+            signed = true;
+        }
+        var result = await inbound.ReceiveAsync(origin, body, cancellationToken);
+        if (result.Outcome != PduOutcome.Accepted)
+            throw MatrixException.Forbidden($"The join was not accepted: {result.Reason}");
+
+        room = events.Find(roomId)!;
+        var join = EventOfRoom(room, eventId);
+        var before = events.Snapshots.Load(events.StateBefore(join.ShortEventId) ?? 0);
+        var state = events.StateEvents(before).ToList();
+        var chain = AuthChain(room, [.. state, join]);
+        if (omitMembers)
+        {
+            var inState = state.Select(e => e.EventId).ToHashSet(StringComparer.Ordinal);
+            state.RemoveAll(e => e.Type == EventTypes.Member);
+            chain.RemoveAll(e => inState.Contains(e.EventId));
+        }
+        var answer = new JsonObject
+        {
+            ["origin"] = config.ServerName,
+            ["state"] = new JsonArray([.. state.Select(e => Federated(room, e))]),
+            ["auth_chain"] = new JsonArray([.. chain.Select(e => Federated(room, e))]),
+            ["members_omitted"] = omitMembers,
+            ["servers_in_room"] = new JsonArray([.. ServersIn(room).Select(s => JsonValue.Create(s))]),
+        };
+        if (signed)
+            answer["event"] = Federated(room, join);
+        return answer;
     }
 
     /// <summary>
@@ -185,6 +244,25 @@ public sealed class FederationRooms(RoomEvents events, MembershipService members
         var json = (JsonObject)events.ToPdu(stored, room.Version).Json.DeepClone();
         json.Remove("unsigned");
         return json;
+    }
+
+    /// <summary>The membership event a remote server sent, checked for what its room, id and kind must be.</summary>
+    private static Pdu ParseMembership(RoomVersion version, string roomId, string eventId, JsonObject body, string membership)
+    {
+        Pdu pdu;
+        try
+        {
+            pdu = Pdu.Parse((JsonObject)body.DeepClone(), version);
+        }
+        catch (PduFormatException e)
+        {
+            throw MatrixException.BadJson(e.Message);
+        }
+        if (pdu.RoomId.Value != roomId || pdu.EventId.Value != eventId)
+            throw MatrixException.BadJson("The event's room or id differs from the request's.");
+        if (pdu.Type != EventTypes.Member || pdu.StateKey != pdu.Sender.Value || Membership.Read(pdu.Content) != membership)
+            throw MatrixException.BadJson($"The event is not a {membership} of its sender.");
+        return pdu;
     }
 
     private static UserId RemoteUser(string origin, string userId)

@@ -115,6 +115,24 @@ public sealed class InboundPdus
     }
 
     /// <summary>
+    /// Steps 2 and 3 alone, for events another server vouches for outside the room's DAG (the state and
+    /// auth chain a join answers with): null when the signatures do not hold, the event redacted when
+    /// its content hash fails, else the event.
+    /// </summary>
+    public async Task<Pdu?> CheckSignedAsync(Pdu pdu, CancellationToken cancellationToken)
+    {
+        var (_, problem) = await CheckSignaturesAsync(pdu, cancellationToken);
+        if (problem is not null)
+        {
+            _logger.LogInformation("Event {EventId} is dropped: {Reason}", pdu.EventId, problem);
+            return null;
+        }
+        return EventHashes.HasValidContentHash(pdu.Json, pdu.Version.JsonNumbers)
+            ? pdu
+            : Pdu.Parse(Redaction.Redact(pdu.Json, pdu.Version), pdu.Version);
+    }
+
+    /// <summary>
     /// Rule 3 on the auth events (one that was itself rejected rejects the event), then the rules
     /// against the state they make up; an event over the size limits fails here too.
     /// </summary>

@@ -16,8 +16,8 @@ namespace Conduit.Net.Services.Rooms;
 /// unbanning someone not banned, forgetting a room one is in) are checked here first.
 /// </summary>
 /// <remarks>
-/// Rooms and users of other servers need federation: joining a room this server does not know is
-/// 404, and inviting a remote user is 403, until federation exists.
+/// Joining a room this server is not in goes through <c>Federation.RemoteJoins</c>; inviting a user of
+/// another server is 403 until invites go over federation.
 /// </remarks>
 public sealed class MembershipService
 {

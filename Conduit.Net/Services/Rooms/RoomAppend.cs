@@ -159,6 +159,33 @@ public sealed class RoomAppend : IDisposable
     }
 
     /// <summary>
+    /// Writes a room this server joins through another: the events of its state and their auth chains
+    /// as outliers, then the join event on that state, which starts the room's timeline here. The events
+    /// must be checked already; the state is the resolved state before the join, as the resident server
+    /// answered it.
+    /// </summary>
+    public StoredEvent AppendRemoteJoin(Pdu join, IReadOnlyList<Pdu> outliers, IReadOnlyList<Pdu> state)
+    {
+        if (Room is not null)
+            throw new InvalidOperationException("A remote join starts a room this server does not have.");
+        Room = StartRoom(join);
+        var empty = new EventPlacement([], 0, StateSet.Empty);
+        foreach (var pdu in outliers)
+        {
+            if (_events.Ids.FindEvent(pdu.EventId.Value, Write) is null)
+                Store(pdu, null, empty, StateLookup.Empty, received: true, HiddenOutcome.Outlier);
+        }
+        var entries = state.Select(pdu => new StateEntry(
+            _events.Ids.GetOrCreateStateKey(pdu.Type, pdu.StateKey!, Write),
+            _events.Ids.FindEvent(pdu.EventId.Value, Write)!.Value));
+        var stateSet = StateSet.FromUnsorted(entries);
+        var placement = new EventPlacement([], _events.Snapshots.Save(stateSet, 0, StateSet.Empty, Write), stateSet);
+        var lookup = LookupBefore(placement);
+        EventAuth.Check(join, lookup).EnsureAllowed();
+        return Store(join, null, placement, lookup, received: true, hidden: null);
+    }
+
+    /// <summary>
     /// A local event's place: after every forward extremity (the deepest <see cref="MaxPrevEvents"/>
     /// when there are more), on the room's current state, or on the resolution of the chosen ones' states.
     /// </summary>

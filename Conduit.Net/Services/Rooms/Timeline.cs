@@ -10,6 +10,12 @@ public enum HiddenOutcome : byte
 
     /// <summary>Refused by the auth rules: never state, never an auth or prev event of ours, never served.</summary>
     Rejected = 2,
+
+    /// <summary>
+    /// Part of the state or auth chain a server vouched for when this one joined: state and auth, never
+    /// in the timeline, never a forward extremity.
+    /// </summary>
+    Outlier = 3,
 }
 
 /// <summary>An event kept out of the timeline, and why.</summary>
@@ -56,15 +62,20 @@ public sealed class Timeline
         return stored;
     }
 
-    /// <summary>The event with this short id, or null when it is not in any timeline.</summary>
+    /// <summary>
+    /// The event with this short id, or null when it is neither in a timeline nor an outlier (the state
+    /// a join started from, which clients may read like any state).
+    /// </summary>
     public StoredEvent? Get(ulong shortEventId, RoomWrite? write = null)
     {
         if (write is not null && write.Overlay<ulong, StoredEvent>(this).TryGetValue(shortEventId, out var pending))
             return pending;
         if (_cache.TryGet(shortEventId, out var cached))
             return cached;
-        if (_index.Get(shortEventId) is not { } record || _pdus.Get(record.PduKey) is not { } value)
+        if (_index.Get(shortEventId, write) is not { } record)
             return null;
+        if (_pdus.Get(record.PduKey) is not { } value)
+            return GetHidden(shortEventId, write) is { Outcome: HiddenOutcome.Outlier } outlier ? outlier.Event : null;
         var stored = StoredEvent.Decode(record.ShortRoomId, record.Position, value);
         _cache.Set(shortEventId, stored);
         return stored;

@@ -1,0 +1,102 @@
+using System.Text.Json.Nodes;
+using Conduit.Net.Tests.Api;
+using Conduit.Net.Tests.Rooms;
+
+namespace Conduit.Net.Tests.Federation;
+
+/// <summary>
+/// A user of one real server joining a room of another through the client API: by id with via and by
+/// alias (make_join, send_join, the answered state checked and stored), the room then in the joiner's
+/// /sync with its state, the joiner among the resident server's members, and a banned user refused.
+/// </summary>
+public sealed class FederationJoinTests
+{
+    private TestServer _a = null!;
+    private TestServer _b = null!;
+    private TestSession _alice = null!;
+
+    [OneTimeSetUp]
+    public async Task Start()
+    {
+        _a = await FederatedServer.StartAsync();
+        _b = await FederatedServer.StartAsync();
+        _alice = await _a.RegisterAsync(Accounts.UniqueName("alice"));
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop()
+    {
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+    }
+
+    private async Task<string> PublicRoomAsync(string name, string? aliasLocalpart = null)
+    {
+        var body = new JsonObject { ["preset"] = "public_chat", ["name"] = name };
+        if (aliasLocalpart is not null)
+            body["room_alias_name"] = aliasLocalpart;
+        return await _a.CreateRoomAsync(_alice, body);
+    }
+
+    private async Task<(int Status, JsonNode? Body)> JoinFromBAsync(TestSession who, string roomIdOrAlias, string query = "") =>
+        await _b.PostRawAsync(who, $"{RoomApi.Client}/join/{RoomApi.Escape(roomIdOrAlias)}{query}", new JsonObject());
+
+    private async Task AssertJoinedOnBothAsync(TestSession bob, string roomId, string name)
+    {
+        var (syncStatus, sync) = await _b.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/sync", accessToken: bob.AccessToken);
+        Assert.That(syncStatus, Is.EqualTo(200));
+        var room = sync?["rooms"]?["join"]?[roomId];
+        Assert.That(room, Is.Not.Null, "the room is in bob's sync on B");
+        var events = (room!["state"]?["events"] as JsonArray ?? []).Concat(room["timeline"]?["events"] as JsonArray ?? []).ToList();
+        Assert.That(events.Any(e => (string?)e?["type"] == "m.room.name" && (string?)e?["content"]?["name"] == name), Is.True, "the room's name reached B");
+        Assert.That(events.Any(e => (string?)e?["type"] == "m.room.member" && (string?)e?["state_key"] == bob.UserId && (string?)e?["content"]?["membership"] == "join"), Is.True);
+        Assert.That(events.Any(e => (string?)e?["type"] == "m.room.member" && (string?)e?["state_key"] == _alice.UserId), Is.True, "A's member is known on B");
+
+        var (membersStatus, members) = await _a.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/joined_members", accessToken: _alice.AccessToken);
+        Assert.That(membersStatus, Is.EqualTo(200));
+        Assert.That(members?["joined"]?[bob.UserId], Is.Not.Null, "bob is a member on A");
+    }
+
+    [Test]
+    public async Task A_user_on_B_joins_a_public_room_of_A_by_id_with_via()
+    {
+        var bob = await _b.RegisterAsync(Accounts.UniqueName("bob"));
+        var roomId = await PublicRoomAsync("By id");
+
+        var (status, body) = await JoinFromBAsync(bob, roomId, $"?via={RoomApi.Escape(_a.Name())}");
+
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        Assert.That((string?)body?["room_id"], Is.EqualTo(roomId));
+        await AssertJoinedOnBothAsync(bob, roomId, "By id");
+    }
+
+    [Test]
+    public async Task A_user_on_B_joins_a_public_room_of_A_by_alias()
+    {
+        var bob = await _b.RegisterAsync(Accounts.UniqueName("bob"));
+        var localpart = Accounts.UniqueName("joinme");
+        var roomId = await PublicRoomAsync("By alias", localpart);
+
+        var (status, body) = await JoinFromBAsync(bob, $"#{localpart}:{_a.Name()}");
+
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        Assert.That((string?)body?["room_id"], Is.EqualTo(roomId));
+        await AssertJoinedOnBothAsync(bob, roomId, "By alias");
+    }
+
+    [Test]
+    public async Task A_banned_remote_user_cannot_join_403_M_FORBIDDEN()
+    {
+        var bob = await _b.RegisterAsync(Accounts.UniqueName("bob"));
+        var roomId = await PublicRoomAsync("Banned");
+        var (banStatus, _) = await _a.PostRawAsync(_alice, $"{RoomApi.RoomPath(roomId)}/ban", new JsonObject { ["user_id"] = bob.UserId });
+        Assert.That(banStatus, Is.EqualTo(200));
+
+        var (status, body) = await JoinFromBAsync(bob, roomId, $"?via={RoomApi.Escape(_a.Name())}");
+
+        Assert.That(status, Is.EqualTo(403));
+        Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
+        var (_, rooms) = await _b.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/joined_rooms", accessToken: bob.AccessToken);
+        Assert.That(rooms?["joined_rooms"]?.AsArray().Select(r => (string?)r), Does.Not.Contain(roomId));
+    }
+}
