@@ -112,6 +112,8 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<FederationRooms>();
         builder.Services.AddSingleton<RemoteJoins>();
         builder.Services.AddSingleton<RequestAuthenticator>();
+        builder.Services.AddSingleton<FederationSender>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<FederationSender>());
         builder.Services.AddSingleton(sp => new UserService(sp.GetRequiredService<KvStore>(), config, sp.GetRequiredService<ProfileService>(), sp.GetRequiredService<TimeProvider>(), sp.GetServices<IDeviceObserver>()));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<UserService>().Devices);
         builder.Services.AddSingleton(sp => sp.GetRequiredService<UserService>().RegistrationTokens);

@@ -417,4 +417,12 @@ public static class Trees
     /// Owner: ToDevice.
     /// </summary>
     public const string DehydratedDevices = "dehydrated_devices";
+
+    /// <summary>
+    /// <c>federation_outbox</c>: PDUs and EDUs waiting to be sent to another server, removed once a
+    /// transaction holding them was answered with a 200. Key: UTF-8 destination server name, 0xFF, u64
+    /// position (a global count). Value: 1 byte kind (0: a PDU, 1: an EDU), then compact UTF-8 JSON (the
+    /// PDU as sent, or the EDU <c>{edu_type, content}</c>). Owner: Federation.
+    /// </summary>
+    public const string FederationOutbox = "federation_outbox";
 }
