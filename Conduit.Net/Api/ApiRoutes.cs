@@ -27,6 +27,7 @@ public static class ApiRoutes
             routes.MapOpenIdUserInfo();
             routes.MapFederationMembership();
             routes.MapFederationRoomReading();
+            routes.MapFederationTransactions();
         }
         routes.MapRegistration();
         routes.MapLogin();

@@ -114,6 +114,8 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<RequestAuthenticator>();
         builder.Services.AddSingleton<FederationSender>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FederationSender>());
+        builder.Services.AddSingleton<InboundEdus>();
+        builder.Services.AddSingleton<InboundTransactions>();
         builder.Services.AddSingleton(sp => new UserService(sp.GetRequiredService<KvStore>(), config, sp.GetRequiredService<ProfileService>(), sp.GetRequiredService<TimeProvider>(), sp.GetServices<IDeviceObserver>()));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<UserService>().Devices);
         builder.Services.AddSingleton(sp => sp.GetRequiredService<UserService>().RegistrationTokens);

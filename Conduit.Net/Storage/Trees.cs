@@ -425,4 +425,11 @@ public static class Trees
     /// PDU as sent, or the EDU <c>{edu_type, content}</c>). Owner: Federation.
     /// </summary>
     public const string FederationOutbox = "federation_outbox";
+
+    /// <summary>
+    /// <c>federation_txnids</c>: the answer to each transaction received through <c>/send</c>, so that the
+    /// same transaction again gets it and changes nothing. Key: SHA-256 (32 bytes) of UTF-8 origin and txn
+    /// id joined by 0xFF. Value: the answer's compact UTF-8 JSON. Owner: Federation.
+    /// </summary>
+    public const string FederationTransactions = "federation_txnids";
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Conduit.Net.Core.Errors;
 using Conduit.Net.Core.Identifiers;
+using Conduit.Net.Services.Federation;
 using Conduit.Net.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -28,16 +29,18 @@ public sealed class TypingService : IDisposable
 
     private readonly KvStore _store;
     private readonly RoomAccess _rooms;
+    private readonly FederationSender _federation;
     private readonly TimeProvider _time;
     private readonly Deadlines<(string RoomId, string UserId)> _expiries;
     private readonly ChangeSignals _signals = new();
     private readonly Lock _gate = new();
     private readonly Dictionary<string, RoomTyping> _byRoom = new(StringComparer.Ordinal);
 
-    public TypingService(KvStore store, RoomAccess rooms, TimeProvider time, ILogger<TypingService> logger)
+    public TypingService(KvStore store, RoomAccess rooms, FederationSender federation, TimeProvider time, ILogger<TypingService> logger)
     {
         _store = store;
         _rooms = rooms;
+        _federation = federation;
         _time = time;
         _expiries = new Deadlines<(string, string)>(time, Expire, e => logger.LogError(e, "Expiring typing notifications failed."));
 
@@ -67,6 +70,25 @@ public sealed class TypingService : IDisposable
         if (!_rooms.IsJoined(roomId, userId))
             throw MatrixException.Forbidden("You are not joined to this room.");
 
+        Apply(userId, roomId, typing, timeoutMs);
+        _federation.EnqueueEdu(
+            _federation.ServersInRoom(roomId),
+            "m.typing",
+            new JsonObject { ["room_id"] = roomId, ["user_id"] = userId, ["typing"] = typing });
+    }
+
+    /// <summary>
+    /// An <c>m.typing</c> EDU from another server, whose origin was checked to be the user's server:
+    /// applied when the user is joined to the room, for the default timeout (the EDU carries none).
+    /// </summary>
+    public void SetRemoteTyping(string userId, string roomId, bool typing)
+    {
+        if (_rooms.IsJoined(roomId, userId))
+            Apply(userId, roomId, typing, null);
+    }
+
+    private void Apply(string userId, string roomId, bool typing, long? timeoutMs)
+    {
         if (!typing)
         {
             _expiries.Remove((roomId, userId));

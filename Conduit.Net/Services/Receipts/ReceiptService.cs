@@ -5,6 +5,7 @@ using Conduit.Net.Core.Errors;
 using Conduit.Net.Core.Identifiers;
 using Conduit.Net.Services.AccountData;
 using Conduit.Net.Services.Ephemeral;
+using Conduit.Net.Services.Federation;
 using Conduit.Net.Services.Notifications;
 using Conduit.Net.Storage;
 
@@ -34,6 +35,7 @@ public sealed class ReceiptService
     private readonly KvTree _receipts;
     private readonly KvTree _changes;
     private readonly RoomAccess _rooms;
+    private readonly FederationSender _federation;
     private readonly AccountDataService _accountData;
     private readonly TimeProvider _time;
     private readonly NotificationService _notifications;
@@ -48,8 +50,9 @@ public sealed class ReceiptService
     /// <summary>Serializes the read-compare-write of receipts, striped by room.</summary>
     private readonly Lock[] _stripes = [.. Enumerable.Range(0, 64).Select(_ => new Lock())];
 
-    public ReceiptService(KvStore store, RoomAccess rooms, AccountDataService accountData, TimeProvider time, NotificationService notifications)
+    public ReceiptService(KvStore store, RoomAccess rooms, AccountDataService accountData, TimeProvider time, NotificationService notifications, FederationSender federation)
     {
+        _federation = federation;
         _notifications = notifications;
         _store = store;
         _receipts = store.Tree(Trees.Receipts);
@@ -83,6 +86,18 @@ public sealed class ReceiptService
             MoveFullyRead(userId, roomId, eventId, position);
         else
             Store(userId, roomId, receiptType, threadId, eventId, position);
+        if (receiptType == Read)
+            SendOut(userId, roomId, eventId, threadId);
+    }
+
+    /// <summary>
+    /// An <c>m.read</c> receipt from an <c>m.receipt</c> EDU, whose origin was checked to be the user's
+    /// server: stored when the user is joined to the room and may see the event, ignored otherwise.
+    /// </summary>
+    public void SetRemoteReceipt(string userId, string roomId, string eventId, string? threadId)
+    {
+        if (_rooms.IsJoined(roomId, userId) && _rooms.VisibleEventPosition(roomId, userId, eventId) is { } position)
+            Store(userId, roomId, Read, threadId, eventId, position);
     }
 
     /// <summary>
@@ -99,7 +114,10 @@ public sealed class ReceiptService
         if (fullyRead is not null)
             MoveFullyRead(userId, roomId, fullyRead, fullyReadPosition);
         if (read is not null)
+        {
             Store(userId, roomId, Read, null, read, readPosition);
+            SendOut(userId, roomId, read, null);
+        }
         if (readPrivate is not null)
             Store(userId, roomId, ReadPrivate, null, readPrivate, privatePosition);
     }
@@ -162,6 +180,22 @@ public sealed class ReceiptService
     {
         var watches = roomIds.Select(roomId => _store.WatchPrefix(_changes, KeyCodec.Prefix(roomId), cancellationToken)).ToList();
         return watches.Count == 0 ? Task.Delay(Timeout.Infinite, cancellationToken) : Task.WhenAny(watches);
+    }
+
+    /// <summary>A public receipt goes to the other servers in the room as an <c>m.receipt</c> EDU.</summary>
+    private void SendOut(string userId, string roomId, string eventId, string? threadId)
+    {
+        var servers = _federation.ServersInRoom(roomId);
+        if (servers.Count == 0)
+            return;
+        var data = new JsonObject { ["ts"] = _time.GetUtcNow().ToUnixTimeMilliseconds() };
+        if (threadId is not null)
+            data["thread_id"] = threadId;
+        var receipt = new JsonObject { ["event_ids"] = new JsonArray(JsonValue.Create(eventId)), ["data"] = data };
+        _federation.EnqueueEdu(servers, "m.receipt", new JsonObject
+        {
+            [roomId] = new JsonObject { [Read] = new JsonObject { [userId] = receipt } },
+        });
     }
 
     private void CheckRoom(string roomId, string userId)
