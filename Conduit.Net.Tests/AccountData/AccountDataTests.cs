@@ -10,21 +10,13 @@ namespace Conduit.Net.Tests.AccountData;
 /// Account data over HTTP (<c>/user/{userId}/account_data/{type}</c> and the per-room form), and
 /// the stream that sync reads: changes since a position, and the wake-up of a waiting reader.
 /// </summary>
-public sealed class AccountDataTests
+public sealed class AccountDataTests : ServerFixture
 {
     private const string RoomId = "!someroom:localhost";
 
-    private TestServer _server = null!;
+    private AccountDataService Service => Server.Host.Services.GetRequiredService<AccountDataService>();
 
-    [OneTimeSetUp]
-    public async Task Start() => _server = await TestServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
-    private AccountDataService Service => _server.Host.Services.GetRequiredService<AccountDataService>();
-
-    private KvStore Store => _server.Host.Services.GetRequiredService<KvStore>();
+    private KvStore Store => Server.Host.Services.GetRequiredService<KvStore>();
 
     private static string GlobalPath(string userId, string type) =>
         $"/_matrix/client/v3/user/{Uri.EscapeDataString(userId)}/account_data/{Uri.EscapeDataString(type)}";
@@ -32,13 +24,13 @@ public sealed class AccountDataTests
     private static string RoomPath(string userId, string roomId, string type) =>
         $"/_matrix/client/v3/user/{Uri.EscapeDataString(userId)}/rooms/{Uri.EscapeDataString(roomId)}/account_data/{Uri.EscapeDataString(type)}";
 
-    private Task<TestSession> NewUserAsync() => _server.RegisterAsync(Accounts.UniqueName("data"));
+    private Task<TestSession> NewUserAsync() => Server.RegisterAsync(Accounts.UniqueName("data"));
 
     private Task<(int Status, JsonNode? Body)> PutAsync(TestSession session, string path, JsonNode content) =>
-        _server.SendAsync(HttpMethod.Put, path, content, session.AccessToken);
+        Server.SendAsync(HttpMethod.Put, path, content, session.AccessToken);
 
     private Task<(int Status, JsonNode? Body)> GetAsync(TestSession session, string path) =>
-        _server.SendAsync(HttpMethod.Get, path, accessToken: session.AccessToken);
+        Server.SendAsync(HttpMethod.Get, path, accessToken: session.AccessToken);
 
     [Test]
     public async Task Global_account_data_reads_back_and_a_later_put_replaces_it()
@@ -140,7 +132,7 @@ public sealed class AccountDataTests
     public async Task Content_that_is_not_a_json_object_is_400(string raw, string errcode)
     {
         var session = await NewUserAsync();
-        var (status, body) = await _server.SendRawAsync(HttpMethod.Put, GlobalPath(session.UserId, "org.example.x"), raw, session.AccessToken);
+        var (status, body) = await Server.SendRawAsync(HttpMethod.Put, GlobalPath(session.UserId, "org.example.x"), raw, session.AccessToken);
         Assert.That(status, Is.EqualTo(400));
         Assert.That(body.ErrCode(), Is.EqualTo(errcode));
     }

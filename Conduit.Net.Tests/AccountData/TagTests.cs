@@ -7,30 +7,22 @@ namespace Conduit.Net.Tests.AccountData;
 /// Room tags over HTTP: <c>GET /user/{userId}/rooms/{roomId}/tags</c> and
 /// <c>PUT/DELETE .../tags/{tag}</c>, kept as the room's <c>m.tag</c> account data.
 /// </summary>
-public sealed class TagTests
+public sealed class TagTests : ServerFixture
 {
     private const string RoomId = "!tagged:localhost";
-
-    private TestServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await TestServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
 
     private static string TagsPath(string userId, string roomId = RoomId) =>
         $"/_matrix/client/v3/user/{Uri.EscapeDataString(userId)}/rooms/{Uri.EscapeDataString(roomId)}/tags";
 
     private static string TagPath(string userId, string tag, string roomId = RoomId) => $"{TagsPath(userId, roomId)}/{Uri.EscapeDataString(tag)}";
 
-    private Task<TestSession> NewUserAsync() => _server.RegisterAsync(Accounts.UniqueName("tags"));
+    private Task<TestSession> NewUserAsync() => Server.RegisterAsync(Accounts.UniqueName("tags"));
 
     [Test]
     public async Task A_room_without_tags_lists_an_empty_object()
     {
         var session = await NewUserAsync();
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, TagsPath(session.UserId), accessToken: session.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, TagsPath(session.UserId), accessToken: session.AccessToken);
         Assert.That(status, Is.EqualTo(200));
         Assert.That(body?.ToJsonString(), Is.EqualTo("""{"tags":{}}"""));
     }
@@ -39,21 +31,21 @@ public sealed class TagTests
     public async Task Tags_round_trip_and_delete_removes_only_the_named_one()
     {
         var session = await NewUserAsync();
-        var (status, body) = await _server.SendAsync(HttpMethod.Put, TagPath(session.UserId, "m.favourite"), new JsonObject { ["order"] = 0.25 }, session.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Put, TagPath(session.UserId, "m.favourite"), new JsonObject { ["order"] = 0.25 }, session.AccessToken);
         Assert.That(status, Is.EqualTo(200));
         Assert.That(body?.ToJsonString(), Is.EqualTo("{}"));
-        await _server.SendAsync(HttpMethod.Put, TagPath(session.UserId, "u.Work"), new JsonObject(), session.AccessToken);
-        await _server.SendAsync(HttpMethod.Put, TagPath(session.UserId, "u.Work"), new JsonObject { ["order"] = 1 }, session.AccessToken);
+        await Server.SendAsync(HttpMethod.Put, TagPath(session.UserId, "u.Work"), new JsonObject(), session.AccessToken);
+        await Server.SendAsync(HttpMethod.Put, TagPath(session.UserId, "u.Work"), new JsonObject { ["order"] = 1 }, session.AccessToken);
 
-        var (_, tags) = await _server.SendAsync(HttpMethod.Get, TagsPath(session.UserId), accessToken: session.AccessToken);
+        var (_, tags) = await Server.SendAsync(HttpMethod.Get, TagsPath(session.UserId), accessToken: session.AccessToken);
         Assert.That(JsonNode.DeepEquals(tags, JsonNode.Parse("""{"tags": {"m.favourite": {"order": 0.25}, "u.Work": {"order": 1}}}""")), Is.True, tags?.ToJsonString());
 
-        var (deleteStatus, _) = await _server.SendAsync(HttpMethod.Delete, TagPath(session.UserId, "m.favourite"), accessToken: session.AccessToken);
+        var (deleteStatus, _) = await Server.SendAsync(HttpMethod.Delete, TagPath(session.UserId, "m.favourite"), accessToken: session.AccessToken);
         Assert.That(deleteStatus, Is.EqualTo(200));
-        var (absentStatus, _) = await _server.SendAsync(HttpMethod.Delete, TagPath(session.UserId, "m.lowpriority"), accessToken: session.AccessToken);
+        var (absentStatus, _) = await Server.SendAsync(HttpMethod.Delete, TagPath(session.UserId, "m.lowpriority"), accessToken: session.AccessToken);
         Assert.That(absentStatus, Is.EqualTo(200));
 
-        (_, tags) = await _server.SendAsync(HttpMethod.Get, TagsPath(session.UserId), accessToken: session.AccessToken);
+        (_, tags) = await Server.SendAsync(HttpMethod.Get, TagsPath(session.UserId), accessToken: session.AccessToken);
         Assert.That(tags?.ToJsonString(), Is.EqualTo("""{"tags":{"u.Work":{"order":1}}}"""));
     }
 
@@ -61,15 +53,15 @@ public sealed class TagTests
     public async Task Tags_are_the_m_tag_room_account_data_and_other_rooms_have_their_own()
     {
         var session = await NewUserAsync();
-        await _server.SendAsync(HttpMethod.Put, TagPath(session.UserId, "m.lowpriority"), new JsonObject { ["order"] = 0.5 }, session.AccessToken);
+        await Server.SendAsync(HttpMethod.Put, TagPath(session.UserId, "m.lowpriority"), new JsonObject { ["order"] = 0.5 }, session.AccessToken);
 
-        var (status, content) = await _server.SendAsync(HttpMethod.Get,
+        var (status, content) = await Server.SendAsync(HttpMethod.Get,
             $"/_matrix/client/v3/user/{Uri.EscapeDataString(session.UserId)}/rooms/{Uri.EscapeDataString(RoomId)}/account_data/m.tag",
             accessToken: session.AccessToken);
         Assert.That(status, Is.EqualTo(200));
         Assert.That(content?.ToJsonString(), Is.EqualTo("""{"tags":{"m.lowpriority":{"order":0.5}}}"""));
 
-        var (_, other) = await _server.SendAsync(HttpMethod.Get, TagsPath(session.UserId, "!other:localhost"), accessToken: session.AccessToken);
+        var (_, other) = await Server.SendAsync(HttpMethod.Get, TagsPath(session.UserId, "!other:localhost"), accessToken: session.AccessToken);
         Assert.That(other?.ToJsonString(), Is.EqualTo("""{"tags":{}}"""));
     }
 
@@ -80,7 +72,7 @@ public sealed class TagTests
     public async Task A_tag_body_of_the_wrong_shape_is_400_M_BAD_JSON(string raw)
     {
         var session = await NewUserAsync();
-        var (status, body) = await _server.SendRawAsync(HttpMethod.Put, TagPath(session.UserId, "u.x"), raw, session.AccessToken);
+        var (status, body) = await Server.SendRawAsync(HttpMethod.Put, TagPath(session.UserId, "u.x"), raw, session.AccessToken);
         Assert.That(status, Is.EqualTo(400));
         Assert.That(body.ErrCode(), Is.EqualTo("M_BAD_JSON"));
     }
@@ -89,7 +81,7 @@ public sealed class TagTests
     public async Task A_tag_name_longer_than_255_bytes_is_400_M_INVALID_PARAM()
     {
         var session = await NewUserAsync();
-        var (status, body) = await _server.SendAsync(HttpMethod.Put, TagPath(session.UserId, "u." + new string('é', 127)), new JsonObject(), session.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Put, TagPath(session.UserId, "u." + new string('é', 127)), new JsonObject(), session.AccessToken);
         Assert.That(status, Is.EqualTo(400));
         Assert.That(body.ErrCode(), Is.EqualTo("M_INVALID_PARAM"));
     }
@@ -107,7 +99,7 @@ public sealed class TagTests
         };
         foreach (var (method, path, requestBody) in requests)
         {
-            var (status, body) = await _server.SendAsync(method, path, requestBody, alice.AccessToken);
+            var (status, body) = await Server.SendAsync(method, path, requestBody, alice.AccessToken);
             Assert.That(status, Is.EqualTo(403), $"{method} {path}");
             Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
         }

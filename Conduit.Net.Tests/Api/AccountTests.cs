@@ -3,51 +3,43 @@ using System.Text.Json.Nodes;
 namespace Conduit.Net.Tests.Api;
 
 /// <summary><c>POST /account/password</c> and <c>POST /account/deactivate</c>.</summary>
-public sealed class AccountTests
+public sealed class AccountTests : ServerFixture
 {
     private const string PasswordPath = "/_matrix/client/v3/account/password";
     private const string DeactivatePath = "/_matrix/client/v3/account/deactivate";
 
     private static readonly string[] PasswordFlow = ["m.login.password"];
 
-    private TestServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await TestServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
     [Test]
     public async Task Changing_the_password_asks_for_the_old_one_and_logs_out_the_other_devices_only()
     {
         var name = Accounts.UniqueName("pw");
-        var caller = await _server.RegisterAsync(name);
-        var other = await _server.LoginAsync(name);
+        var caller = await Server.RegisterAsync(name);
+        var other = await Server.LoginAsync(name);
         var request = new JsonObject { ["new_password"] = "a new password" };
 
-        var (askStatus, ask) = await _server.SendAsync(HttpMethod.Post, PasswordPath, request, caller.AccessToken);
+        var (askStatus, ask) = await Server.SendAsync(HttpMethod.Post, PasswordPath, request, caller.AccessToken);
         Assert.That(askStatus, Is.EqualTo(401));
         Assert.That(ask!["flows"]!.AsArray().Select(f => (string?)f!["stages"]![0]), Is.EqualTo(PasswordFlow));
 
         request["auth"] = Accounts.PasswordAuth(caller.UserId, session: (string?)ask["session"]);
-        var (status, _) = await _server.SendAsync(HttpMethod.Post, PasswordPath, request, caller.AccessToken);
+        var (status, _) = await Server.SendAsync(HttpMethod.Post, PasswordPath, request, caller.AccessToken);
 
         Assert.That(status, Is.EqualTo(200));
-        Assert.That((await _server.WhoAmIAsync(caller.AccessToken)).Status, Is.EqualTo(200));
-        Assert.That((await _server.WhoAmIAsync(other.AccessToken)).Status, Is.EqualTo(401));
-        Assert.That((await _server.LoginRawAsync(name)).Status, Is.EqualTo(403));
-        Assert.That((await _server.LoginRawAsync(name, "a new password")).Status, Is.EqualTo(200));
+        Assert.That((await Server.WhoAmIAsync(caller.AccessToken)).Status, Is.EqualTo(200));
+        Assert.That((await Server.WhoAmIAsync(other.AccessToken)).Status, Is.EqualTo(401));
+        Assert.That((await Server.LoginRawAsync(name)).Status, Is.EqualTo(403));
+        Assert.That((await Server.LoginRawAsync(name, "a new password")).Status, Is.EqualTo(200));
     }
 
     [Test]
     public async Task With_logout_devices_false_the_other_devices_stay()
     {
         var name = Accounts.UniqueName("keep");
-        var caller = await _server.RegisterAsync(name);
-        var other = await _server.LoginAsync(name);
+        var caller = await Server.RegisterAsync(name);
+        var other = await Server.LoginAsync(name);
 
-        var (status, _) = await _server.SendAsync(HttpMethod.Post, PasswordPath, new JsonObject
+        var (status, _) = await Server.SendAsync(HttpMethod.Post, PasswordPath, new JsonObject
         {
             ["new_password"] = "another password",
             ["logout_devices"] = false,
@@ -55,15 +47,15 @@ public sealed class AccountTests
         }, caller.AccessToken);
 
         Assert.That(status, Is.EqualTo(200));
-        Assert.That((await _server.WhoAmIAsync(other.AccessToken)).Status, Is.EqualTo(200));
+        Assert.That((await Server.WhoAmIAsync(other.AccessToken)).Status, Is.EqualTo(200));
     }
 
     [Test]
     public async Task A_wrong_current_password_is_401_M_FORBIDDEN_with_the_auth_state()
     {
-        var caller = await _server.RegisterAsync(Accounts.UniqueName("wrongpw"));
+        var caller = await Server.RegisterAsync(Accounts.UniqueName("wrongpw"));
 
-        var (status, body) = await _server.SendAsync(HttpMethod.Post, PasswordPath, new JsonObject
+        var (status, body) = await Server.SendAsync(HttpMethod.Post, PasswordPath, new JsonObject
         {
             ["new_password"] = "whatever",
             ["auth"] = Accounts.PasswordAuth(caller.UserId, "not it"),
@@ -72,15 +64,15 @@ public sealed class AccountTests
         Assert.That((status, body.ErrCode()), Is.EqualTo((401, "M_FORBIDDEN")));
         Assert.That(body!["flows"], Is.Not.Null);
         Assert.That((string?)body["session"], Is.Not.Empty);
-        Assert.That((await _server.LoginRawAsync(caller.UserId)).Status, Is.EqualTo(200));
+        Assert.That((await Server.LoginRawAsync(caller.UserId)).Status, Is.EqualTo(200));
     }
 
     [Test]
     public async Task A_missing_new_password_is_M_BAD_JSON()
     {
-        var caller = await _server.RegisterAsync(Accounts.UniqueName("nonew"));
+        var caller = await Server.RegisterAsync(Accounts.UniqueName("nonew"));
 
-        var (status, body) = await _server.SendAsync(HttpMethod.Post, PasswordPath,
+        var (status, body) = await Server.SendAsync(HttpMethod.Post, PasswordPath,
             new JsonObject { ["auth"] = Accounts.PasswordAuth(caller.UserId) }, caller.AccessToken);
 
         Assert.That((status, body.ErrCode()), Is.EqualTo((400, "M_BAD_JSON")));
@@ -89,9 +81,9 @@ public sealed class AccountTests
     [Test]
     public async Task The_password_stage_accepts_the_auth_dict_without_an_identifier()
     {
-        var caller = await _server.RegisterAsync(Accounts.UniqueName("noid"));
+        var caller = await Server.RegisterAsync(Accounts.UniqueName("noid"));
 
-        var (status, _) = await _server.SendAsync(HttpMethod.Post, PasswordPath, new JsonObject
+        var (status, _) = await Server.SendAsync(HttpMethod.Post, PasswordPath, new JsonObject
         {
             ["new_password"] = "changed",
             ["auth"] = new JsonObject { ["type"] = "m.login.password", ["password"] = Accounts.Password },
@@ -104,22 +96,22 @@ public sealed class AccountTests
     public async Task Deactivation_ends_every_session_and_the_account_for_good()
     {
         var name = Accounts.UniqueName("deact");
-        var caller = await _server.RegisterAsync(name);
-        var other = await _server.LoginAsync(name);
+        var caller = await Server.RegisterAsync(name);
+        var other = await Server.LoginAsync(name);
 
-        var (askStatus, ask) = await _server.SendAsync(HttpMethod.Post, DeactivatePath, new JsonObject(), caller.AccessToken);
-        var (status, body) = await _server.SendAsync(HttpMethod.Post, DeactivatePath,
+        var (askStatus, ask) = await Server.SendAsync(HttpMethod.Post, DeactivatePath, new JsonObject(), caller.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Post, DeactivatePath,
             new JsonObject { ["auth"] = Accounts.PasswordAuth(caller.UserId, session: (string?)ask!["session"]) }, caller.AccessToken);
 
         Assert.That(askStatus, Is.EqualTo(401));
         Assert.That(status, Is.EqualTo(200));
         Assert.That((string?)body!["id_server_unbind_result"], Is.EqualTo("no-support"));
-        var (callerStatus, callerBody) = await _server.WhoAmIAsync(caller.AccessToken);
+        var (callerStatus, callerBody) = await Server.WhoAmIAsync(caller.AccessToken);
         Assert.That((callerStatus, callerBody.ErrCode()), Is.EqualTo((401, "M_UNKNOWN_TOKEN")));
-        Assert.That((await _server.WhoAmIAsync(other.AccessToken)).Status, Is.EqualTo(401));
-        var (login, loginBody) = await _server.LoginRawAsync(name);
+        Assert.That((await Server.WhoAmIAsync(other.AccessToken)).Status, Is.EqualTo(401));
+        var (login, loginBody) = await Server.LoginRawAsync(name);
         Assert.That((login, loginBody.ErrCode()), Is.EqualTo((403, "M_USER_DEACTIVATED")));
-        var (register, registerBody) = await _server.SendAsync(HttpMethod.Post, Accounts.RegisterPath, new JsonObject
+        var (register, registerBody) = await Server.SendAsync(HttpMethod.Post, Accounts.RegisterPath, new JsonObject
         {
             ["username"] = name,
             ["password"] = Accounts.Password,
@@ -131,13 +123,13 @@ public sealed class AccountTests
     [Test]
     public async Task Deactivation_with_a_wrong_password_changes_nothing()
     {
-        var caller = await _server.RegisterAsync(Accounts.UniqueName("nodeact"));
+        var caller = await Server.RegisterAsync(Accounts.UniqueName("nodeact"));
 
-        var (status, body) = await _server.SendAsync(HttpMethod.Post, DeactivatePath,
+        var (status, body) = await Server.SendAsync(HttpMethod.Post, DeactivatePath,
             new JsonObject { ["auth"] = Accounts.PasswordAuth(caller.UserId, "guess") }, caller.AccessToken);
 
         Assert.That((status, body.ErrCode()), Is.EqualTo((401, "M_FORBIDDEN")));
-        Assert.That((await _server.WhoAmIAsync(caller.AccessToken)).Status, Is.EqualTo(200));
+        Assert.That((await Server.WhoAmIAsync(caller.AccessToken)).Status, Is.EqualTo(200));
     }
 
     [Test]

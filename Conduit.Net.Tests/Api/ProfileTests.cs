@@ -6,33 +6,25 @@ namespace Conduit.Net.Tests.Api;
 /// Profiles over HTTP: <c>GET /profile/{userId}</c>, <c>GET/PUT/DELETE /profile/{userId}/{keyName}</c>
 /// for <c>displayname</c>, <c>avatar_url</c>, <c>m.tz</c> and custom fields (spec v1.16).
 /// </summary>
-public sealed class ProfileTests
+public sealed class ProfileTests : ServerFixture
 {
-    private TestServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await TestServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
     private static string ProfilePath(string userId) => $"/_matrix/client/v3/profile/{Uri.EscapeDataString(userId)}";
 
     private static string FieldPath(string userId, string key) => $"{ProfilePath(userId)}/{Uri.EscapeDataString(key)}";
 
     private Task<(int Status, JsonNode? Body)> PutAsync(TestSession session, string key, JsonNode? value, string? userId = null) =>
-        _server.SendAsync(HttpMethod.Put, FieldPath(userId ?? session.UserId, key), new JsonObject { [key] = value }, session.AccessToken);
+        Server.SendAsync(HttpMethod.Put, FieldPath(userId ?? session.UserId, key), new JsonObject { [key] = value }, session.AccessToken);
 
     private Task<(int Status, JsonNode? Body)> GetAsync(string userId, string? key = null) =>
-        _server.SendAsync(HttpMethod.Get, key is null ? ProfilePath(userId) : FieldPath(userId, key));
+        Server.SendAsync(HttpMethod.Get, key is null ? ProfilePath(userId) : FieldPath(userId, key));
 
-    private async Task<TestSession> NewUserAsync() => await _server.RegisterAsync(Accounts.UniqueName("profile"));
+    private async Task<TestSession> NewUserAsync() => await Server.RegisterAsync(Accounts.UniqueName("profile"));
 
     [Test]
     public async Task A_new_account_has_its_localpart_as_display_name()
     {
         var name = Accounts.UniqueName("fresh");
-        var session = await _server.RegisterAsync(name);
+        var session = await Server.RegisterAsync(name);
 
         var (status, body) = await GetAsync(session.UserId);
         Assert.That(status, Is.EqualTo(200));
@@ -139,7 +131,7 @@ public sealed class ProfileTests
     public async Task A_body_without_the_field_named_in_the_path_is_400_M_MISSING_PARAM(string key, string raw)
     {
         var session = await NewUserAsync();
-        var (status, body) = await _server.SendRawAsync(HttpMethod.Put, FieldPath(session.UserId, key), raw, session.AccessToken);
+        var (status, body) = await Server.SendRawAsync(HttpMethod.Put, FieldPath(session.UserId, key), raw, session.AccessToken);
         Assert.That(status, Is.EqualTo(400));
         Assert.That(body.ErrCode(), Is.EqualTo("M_MISSING_PARAM"));
     }
@@ -156,7 +148,7 @@ public sealed class ProfileTests
     public async Task A_body_of_the_wrong_shape_is_400(string key, string raw, string errcode)
     {
         var session = await NewUserAsync();
-        var (status, body) = await _server.SendRawAsync(HttpMethod.Put, FieldPath(session.UserId, key), raw, session.AccessToken);
+        var (status, body) = await Server.SendRawAsync(HttpMethod.Put, FieldPath(session.UserId, key), raw, session.AccessToken);
         Assert.That(status, Is.EqualTo(400));
         Assert.That(body.ErrCode(), Is.EqualTo(errcode));
     }
@@ -171,7 +163,7 @@ public sealed class ProfileTests
         Assert.That(putStatus, Is.EqualTo(403));
         Assert.That(putBody.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
 
-        var (deleteStatus, deleteBody) = await _server.SendAsync(HttpMethod.Delete, FieldPath(bob.UserId, "displayname"), accessToken: alice.AccessToken);
+        var (deleteStatus, deleteBody) = await Server.SendAsync(HttpMethod.Delete, FieldPath(bob.UserId, "displayname"), accessToken: alice.AccessToken);
         Assert.That(deleteStatus, Is.EqualTo(403));
         Assert.That(deleteBody.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
 
@@ -183,11 +175,11 @@ public sealed class ProfileTests
     public async Task Changing_a_profile_without_an_access_token_is_401_M_MISSING_TOKEN()
     {
         var session = await NewUserAsync();
-        var (putStatus, putBody) = await _server.SendAsync(HttpMethod.Put, FieldPath(session.UserId, "displayname"), new JsonObject { ["displayname"] = "x" });
+        var (putStatus, putBody) = await Server.SendAsync(HttpMethod.Put, FieldPath(session.UserId, "displayname"), new JsonObject { ["displayname"] = "x" });
         Assert.That(putStatus, Is.EqualTo(401));
         Assert.That(putBody.ErrCode(), Is.EqualTo("M_MISSING_TOKEN"));
 
-        var (deleteStatus, deleteBody) = await _server.SendAsync(HttpMethod.Delete, FieldPath(session.UserId, "displayname"));
+        var (deleteStatus, deleteBody) = await Server.SendAsync(HttpMethod.Delete, FieldPath(session.UserId, "displayname"));
         Assert.That(deleteStatus, Is.EqualTo(401));
         Assert.That(deleteBody.ErrCode(), Is.EqualTo("M_MISSING_TOKEN"));
     }
@@ -198,7 +190,7 @@ public sealed class ProfileTests
     [TestCase("com.example.field")]
     public async Task An_unknown_local_user_is_404_M_NOT_FOUND(string? key)
     {
-        var (status, body) = await GetAsync("@nobody-here:" + _server.Config.ServerName, key);
+        var (status, body) = await GetAsync("@nobody-here:" + Server.Config.ServerName, key);
         Assert.That(status, Is.EqualTo(404));
         Assert.That(body.ErrCode(), Is.EqualTo("M_NOT_FOUND"));
     }
@@ -219,7 +211,7 @@ public sealed class ProfileTests
     public async Task A_user_id_with_a_slash_in_its_localpart_reaches_its_profile()
     {
         var name = Accounts.UniqueName("with/slash");
-        var session = await _server.RegisterAsync(name);
+        var session = await Server.RegisterAsync(name);
         Assert.That(session.UserId, Does.Contain("/"));
 
         var (putStatus, _) = await PutAsync(session, "displayname", "Slashy");
@@ -242,14 +234,14 @@ public sealed class ProfileTests
         var (_, profile) = await GetAsync(session.UserId);
         Assert.That(profile?["com.example.job"]?["title"]?.GetValue<string>(), Is.EqualTo("Engineer"));
 
-        var (deleteStatus, deleteBody) = await _server.SendAsync(HttpMethod.Delete, FieldPath(session.UserId, "com.example.job"), accessToken: session.AccessToken);
+        var (deleteStatus, deleteBody) = await Server.SendAsync(HttpMethod.Delete, FieldPath(session.UserId, "com.example.job"), accessToken: session.AccessToken);
         Assert.That(deleteStatus, Is.EqualTo(200));
         Assert.That(deleteBody?.ToJsonString(), Is.EqualTo("{}"));
         var (gone, goneBody) = await GetAsync(session.UserId, "com.example.job");
         Assert.That(gone, Is.EqualTo(404));
         Assert.That(goneBody.ErrCode(), Is.EqualTo("M_NOT_FOUND"));
 
-        var (again, _) = await _server.SendAsync(HttpMethod.Delete, FieldPath(session.UserId, "com.example.job"), accessToken: session.AccessToken);
+        var (again, _) = await Server.SendAsync(HttpMethod.Delete, FieldPath(session.UserId, "com.example.job"), accessToken: session.AccessToken);
         Assert.That(again, Is.EqualTo(200));
     }
 
@@ -268,7 +260,7 @@ public sealed class ProfileTests
     public async Task Deleting_the_display_name_removes_it()
     {
         var session = await NewUserAsync();
-        var (status, _) = await _server.SendAsync(HttpMethod.Delete, FieldPath(session.UserId, "displayname"), accessToken: session.AccessToken);
+        var (status, _) = await Server.SendAsync(HttpMethod.Delete, FieldPath(session.UserId, "displayname"), accessToken: session.AccessToken);
         Assert.That(status, Is.EqualTo(200));
         var (getStatus, _) = await GetAsync(session.UserId, "displayname");
         Assert.That(getStatus, Is.EqualTo(404));
@@ -340,7 +332,7 @@ public sealed class ProfileTests
     {
         var session = await NewUserAsync();
         await PutAsync(session, "avatar_url", "mxc://example.org/abc");
-        var (status, body) = await _server.SendAsync(
+        var (status, body) = await Server.SendAsync(
             HttpMethod.Post,
             "/_matrix/client/v3/account/deactivate",
             new JsonObject { ["auth"] = Accounts.PasswordAuth(session.UserId) },

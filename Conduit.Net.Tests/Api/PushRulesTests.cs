@@ -3,24 +3,16 @@ using System.Text.Json.Nodes;
 namespace Conduit.Net.Tests.Api;
 
 /// <summary><c>GET /_matrix/client/v3/pushrules/</c>: the ruleset a client reads before its first sync.</summary>
-public sealed class PushRulesTests
+public sealed class PushRulesTests : ServerFixture
 {
     private const string Path = "/_matrix/client/v3/pushrules/";
 
     private static readonly string[] Kinds = ["override", "content", "room", "sender", "underride"];
 
-    private TestServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await TestServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
     [Test]
     public async Task Push_rules_without_an_access_token_is_401_M_MISSING_TOKEN()
     {
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, Path);
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, Path);
         Assert.That(status, Is.EqualTo(401));
         Assert.That(body.ErrCode(), Is.EqualTo("M_MISSING_TOKEN"));
     }
@@ -28,8 +20,8 @@ public sealed class PushRulesTests
     [Test]
     public async Task The_global_ruleset_holds_the_predefined_rules_for_the_caller()
     {
-        var session = await _server.RegisterAsync(Accounts.UniqueName("rules"));
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, Path, accessToken: session.AccessToken);
+        var session = await Server.RegisterAsync(Accounts.UniqueName("rules"));
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, Path, accessToken: session.AccessToken);
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         var global = body!["global"]!.AsObject();
         Assert.That(global.Select(p => p.Key), Is.EquivalentTo(Kinds));
@@ -50,8 +42,8 @@ public sealed class PushRulesTests
     [Test]
     public async Task The_path_without_its_trailing_slash_is_served_too()
     {
-        var session = await _server.RegisterAsync(Accounts.UniqueName("rules"));
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, Path.TrimEnd('/'), accessToken: session.AccessToken);
+        var session = await Server.RegisterAsync(Accounts.UniqueName("rules"));
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, Path.TrimEnd('/'), accessToken: session.AccessToken);
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         Assert.That(body!["global"], Is.InstanceOf<JsonObject>());
     }

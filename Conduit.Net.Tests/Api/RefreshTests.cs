@@ -3,37 +3,29 @@ using System.Text.Json.Nodes;
 namespace Conduit.Net.Tests.Api;
 
 /// <summary>Refresh tokens (<c>POST /refresh</c>) and expiring access tokens with soft logout.</summary>
-public sealed class RefreshTests
+public sealed class RefreshTests : ServerFixture
 {
     private const string RefreshPath = "/_matrix/client/v3/refresh";
-
-    private TestServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await TestServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
 
     private async Task<(string Access, string Refresh, string UserId)> LoginWithRefreshAsync()
     {
         var name = Accounts.UniqueName("refresh");
-        await _server.RegisterAsync(name);
-        var (status, body) = await _server.LoginRawAsync(name, extra: new JsonObject { ["refresh_token"] = true });
+        await Server.RegisterAsync(name);
+        var (status, body) = await Server.LoginRawAsync(name, extra: new JsonObject { ["refresh_token"] = true });
         Assert.That(status, Is.EqualTo(200));
         return ((string)body!["access_token"]!, (string)body["refresh_token"]!, (string)body["user_id"]!);
     }
 
     private Task<(int Status, JsonNode? Body)> Refresh(string refreshToken) =>
-        _server.SendAsync(HttpMethod.Post, RefreshPath, new JsonObject { ["refresh_token"] = refreshToken });
+        Server.SendAsync(HttpMethod.Post, RefreshPath, new JsonObject { ["refresh_token"] = refreshToken });
 
     [Test]
     public async Task Login_with_refresh_token_true_returns_a_refresh_token_and_a_lifetime()
     {
         var name = Accounts.UniqueName("wants");
-        await _server.RegisterAsync(name);
+        await Server.RegisterAsync(name);
 
-        var (status, body) = await _server.LoginRawAsync(name, extra: new JsonObject { ["refresh_token"] = true });
+        var (status, body) = await Server.LoginRawAsync(name, extra: new JsonObject { ["refresh_token"] = true });
 
         Assert.That(status, Is.EqualTo(200));
         Assert.That((string?)body!["refresh_token"], Is.Not.Empty);
@@ -43,7 +35,7 @@ public sealed class RefreshTests
     [Test]
     public async Task Registration_with_refresh_token_true_returns_a_refresh_token()
     {
-        var (status, body) = await _server.SendAsync(HttpMethod.Post, Accounts.RegisterPath, new JsonObject
+        var (status, body) = await Server.SendAsync(HttpMethod.Post, Accounts.RegisterPath, new JsonObject
         {
             ["username"] = Accounts.UniqueName("regrefresh"),
             ["password"] = Accounts.Password,
@@ -66,7 +58,7 @@ public sealed class RefreshTests
         Assert.That(status, Is.EqualTo(200));
         Assert.That((string?)body!["refresh_token"], Is.Not.EqualTo(refresh));
         Assert.That((long?)body["expires_in_ms"], Is.GreaterThan(0));
-        var (who, whoBody) = await _server.WhoAmIAsync((string)body["access_token"]!);
+        var (who, whoBody) = await Server.WhoAmIAsync((string)body["access_token"]!);
         Assert.That(who, Is.EqualTo(200));
         Assert.That((string?)whoBody!["user_id"], Is.EqualTo(userId));
     }
@@ -76,11 +68,11 @@ public sealed class RefreshTests
     {
         var (access, refresh, _) = await LoginWithRefreshAsync();
         var (_, body) = await Refresh(refresh);
-        Assert.That((await _server.WhoAmIAsync(access)).Status, Is.EqualTo(200), "the old access token works until the new one is used");
+        Assert.That((await Server.WhoAmIAsync(access)).Status, Is.EqualTo(200), "the old access token works until the new one is used");
 
-        Assert.That((await _server.WhoAmIAsync((string)body!["access_token"]!)).Status, Is.EqualTo(200));
+        Assert.That((await Server.WhoAmIAsync((string)body!["access_token"]!)).Status, Is.EqualTo(200));
 
-        var (oldAccess, oldAccessBody) = await _server.WhoAmIAsync(access);
+        var (oldAccess, oldAccessBody) = await Server.WhoAmIAsync(access);
         Assert.That((oldAccess, oldAccessBody.ErrCode()), Is.EqualTo((401, "M_UNKNOWN_TOKEN")));
         var (oldRefresh, oldRefreshBody) = await Refresh(refresh);
         Assert.That((oldRefresh, oldRefreshBody.ErrCode()), Is.EqualTo((401, "M_UNKNOWN_TOKEN")));
@@ -96,8 +88,8 @@ public sealed class RefreshTests
 
         Assert.That(second, Is.EqualTo(200));
         Assert.That((await Refresh(refresh)).Status, Is.EqualTo(401));
-        Assert.That((await _server.WhoAmIAsync(access)).Status, Is.EqualTo(401));
-        Assert.That((await _server.WhoAmIAsync((string)secondBody!["access_token"]!)).Status, Is.EqualTo(200));
+        Assert.That((await Server.WhoAmIAsync(access)).Status, Is.EqualTo(401));
+        Assert.That((await Server.WhoAmIAsync((string)secondBody!["access_token"]!)).Status, Is.EqualTo(200));
     }
 
     [Test]
@@ -109,8 +101,8 @@ public sealed class RefreshTests
         var (status, retried) = await Refresh(refresh);
 
         Assert.That(status, Is.EqualTo(200));
-        Assert.That((await _server.WhoAmIAsync((string)retried!["access_token"]!)).Status, Is.EqualTo(200));
-        Assert.That((await _server.WhoAmIAsync((string)lost!["access_token"]!)).Status, Is.EqualTo(401), "the unconfirmed pair is replaced");
+        Assert.That((await Server.WhoAmIAsync((string)retried!["access_token"]!)).Status, Is.EqualTo(200));
+        Assert.That((await Server.WhoAmIAsync((string)lost!["access_token"]!)).Status, Is.EqualTo(401), "the unconfirmed pair is replaced");
     }
 
     [Test]
@@ -124,7 +116,7 @@ public sealed class RefreshTests
     [Test]
     public async Task A_missing_refresh_token_is_M_BAD_JSON()
     {
-        var (status, body) = await _server.SendAsync(HttpMethod.Post, RefreshPath, new JsonObject());
+        var (status, body) = await Server.SendAsync(HttpMethod.Post, RefreshPath, new JsonObject());
 
         Assert.That((status, body.ErrCode()), Is.EqualTo((400, "M_BAD_JSON")));
     }
@@ -134,7 +126,7 @@ public sealed class RefreshTests
     {
         var (access, refresh, _) = await LoginWithRefreshAsync();
 
-        await _server.SendAsync(HttpMethod.Post, "/_matrix/client/v3/logout", new JsonObject(), access);
+        await Server.SendAsync(HttpMethod.Post, "/_matrix/client/v3/logout", new JsonObject(), access);
 
         Assert.That((await Refresh(refresh)).Status, Is.EqualTo(401));
     }

@@ -10,34 +10,17 @@ namespace Conduit.Net.Tests.Ephemeral;
 /// Typing notifications (<c>PUT /rooms/{roomId}/typing/{userId}</c>) over HTTP, their expiry, and
 /// the typing stream sync reads.
 /// </summary>
-public sealed class TypingTests
+public sealed class TypingTests : ServerFixture
 {
-    private TestServer _server = null!;
+    private TypingService Typing => Server.Host.Services.GetRequiredService<TypingService>();
 
-    [OneTimeSetUp]
-    public async Task Start() => _server = await TestServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
-    private TypingService Typing => _server.Host.Services.GetRequiredService<TypingService>();
-
-    private ulong Now => _server.Host.Services.GetRequiredService<KvStore>().CommittedCount;
+    private ulong Now => Server.Host.Services.GetRequiredService<KvStore>().CommittedCount;
 
     private static string TypingPath(string roomId, string userId) =>
         $"/_matrix/client/v3/rooms/{Uri.EscapeDataString(roomId)}/typing/{Uri.EscapeDataString(userId)}";
 
     private Task<(int Status, JsonNode? Body)> SetTypingAsync(TestSession session, string roomId, JsonNode body, string? userId = null) =>
-        _server.SendAsync(HttpMethod.Put, TypingPath(roomId, userId ?? session.UserId), body, session.AccessToken);
-
-    private async Task<(TestSession Alice, TestSession Bob, string RoomId)> RoomAsync()
-    {
-        var alice = await _server.RegisterAsync(Accounts.UniqueName("alice"));
-        var bob = await _server.RegisterAsync(Accounts.UniqueName("bob"));
-        var roomId = await _server.CreatePublicRoomAsync(alice);
-        await _server.JoinAsync(bob, roomId);
-        return (alice, bob, roomId);
-    }
+        Server.SendAsync(HttpMethod.Put, TypingPath(roomId, userId ?? session.UserId), body, session.AccessToken);
 
     private static JsonObject Body(bool typing, long? timeout = null)
     {
@@ -50,7 +33,7 @@ public sealed class TypingTests
     [Test]
     public async Task Typing_starts_and_stops_and_the_stream_reports_both_changes()
     {
-        var (alice, bob, roomId) = await RoomAsync();
+        var (alice, bob, roomId) = await Server.PublicRoomAsync("alice", "bob");
         var start = Now;
         var (status, body) = await SetTypingAsync(bob, roomId, Body(true, 30_000));
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
@@ -71,7 +54,7 @@ public sealed class TypingTests
     [Test]
     public async Task Renewing_typing_is_not_a_change_and_a_later_position_sees_nothing()
     {
-        var (_, bob, roomId) = await RoomAsync();
+        var (_, bob, roomId) = await Server.PublicRoomAsync("alice", "bob");
         await SetTypingAsync(bob, roomId, Body(true, 30_000));
         var after = Now;
         await SetTypingAsync(bob, roomId, Body(true, 30_000));
@@ -83,7 +66,7 @@ public sealed class TypingTests
     [Test]
     public async Task Typing_ends_by_itself_when_its_timeout_passes()
     {
-        var (_, bob, roomId) = await RoomAsync();
+        var (_, bob, roomId) = await Server.PublicRoomAsync("alice", "bob");
         using var cancel = new CancellationTokenSource();
         await SetTypingAsync(bob, roomId, Body(true, 30_000));
         var started = Now;
@@ -100,8 +83,8 @@ public sealed class TypingTests
     [Test]
     public async Task A_waiting_reader_wakes_on_typing_in_its_rooms_only()
     {
-        var (_, bob, roomId) = await RoomAsync();
-        var (other, _, otherRoom) = await RoomAsync();
+        var (_, bob, roomId) = await Server.PublicRoomAsync("alice", "bob");
+        var (other, _, otherRoom) = await Server.PublicRoomAsync("alice", "bob");
         using var cancel = new CancellationTokenSource();
         var watch = Typing.Watch([roomId], cancel.Token);
 
@@ -116,7 +99,7 @@ public sealed class TypingTests
     [Test]
     public async Task Typing_for_another_user_is_403_M_FORBIDDEN()
     {
-        var (alice, bob, roomId) = await RoomAsync();
+        var (alice, bob, roomId) = await Server.PublicRoomAsync("alice", "bob");
         var (status, body) = await SetTypingAsync(alice, roomId, Body(true, 30_000), bob.UserId);
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
@@ -126,8 +109,8 @@ public sealed class TypingTests
     [Test]
     public async Task Typing_in_a_room_one_is_not_in_is_403_M_FORBIDDEN()
     {
-        var (_, _, roomId) = await RoomAsync();
-        var stranger = await _server.RegisterAsync(Accounts.UniqueName("stranger"));
+        var (_, _, roomId) = await Server.PublicRoomAsync("alice", "bob");
+        var stranger = await Server.RegisterAsync(Accounts.UniqueName("stranger"));
         var (status, body) = await SetTypingAsync(stranger, roomId, Body(true, 30_000));
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
@@ -143,8 +126,8 @@ public sealed class TypingTests
     [TestCase("""{"typing": tru""", "M_NOT_JSON")]
     public async Task A_body_of_the_wrong_shape_is_400(string raw, string errcode)
     {
-        var (_, bob, roomId) = await RoomAsync();
-        var (status, body) = await _server.SendRawAsync(HttpMethod.Put, TypingPath(roomId, bob.UserId), raw, bob.AccessToken);
+        var (_, bob, roomId) = await Server.PublicRoomAsync("alice", "bob");
+        var (status, body) = await Server.SendRawAsync(HttpMethod.Put, TypingPath(roomId, bob.UserId), raw, bob.AccessToken);
         Assert.That(status, Is.EqualTo(400), body?.ToJsonString());
         Assert.That(body.ErrCode(), Is.EqualTo(errcode));
     }
@@ -152,7 +135,7 @@ public sealed class TypingTests
     [Test]
     public async Task Without_a_timeout_typing_lasts_the_default_and_stopping_needs_none()
     {
-        var (_, bob, roomId) = await RoomAsync();
+        var (_, bob, roomId) = await Server.PublicRoomAsync("alice", "bob");
         var (status, _) = await SetTypingAsync(bob, roomId, Body(true));
         Assert.That(status, Is.EqualTo(200));
         Assert.That(Typing.TypingUsers(roomId), Is.EqualTo(new[] { bob.UserId }));

@@ -7,7 +7,7 @@ namespace Conduit.Net.Tests.Filters;
 /// <c>POST /user/{userId}/filter</c> and <c>GET /user/{userId}/filter/{filterId}</c> over HTTP:
 /// round trips, ownership, unknown ids and definitions of the wrong shape.
 /// </summary>
-public sealed class FilterApiTests
+public sealed class FilterApiTests : ServerFixture
 {
     private const string SpecExample = """
         {
@@ -22,20 +22,12 @@ public sealed class FilterApiTests
         }
         """;
 
-    private TestServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await TestServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
     private static string FilterPath(string userId) => $"/_matrix/client/v3/user/{Uri.EscapeDataString(userId)}/filter";
 
-    private Task<TestSession> NewUserAsync() => _server.RegisterAsync(Accounts.UniqueName("filter"));
+    private Task<TestSession> NewUserAsync() => Server.RegisterAsync(Accounts.UniqueName("filter"));
 
     private Task<(int Status, JsonNode? Body)> UploadRawAsync(TestSession session, string raw, string? userId = null) =>
-        _server.SendRawAsync(HttpMethod.Post, FilterPath(userId ?? session.UserId), raw, session.AccessToken);
+        Server.SendRawAsync(HttpMethod.Post, FilterPath(userId ?? session.UserId), raw, session.AccessToken);
 
     [Test]
     public async Task An_uploaded_filter_reads_back_as_it_was_uploaded()
@@ -47,7 +39,7 @@ public sealed class FilterApiTests
         Assert.That(filterId, Is.Not.Null.And.Not.Empty);
         Assert.That(filterId, Does.Not.StartWith("{"));
 
-        var (getStatus, definition) = await _server.SendAsync(HttpMethod.Get, $"{FilterPath(session.UserId)}/{filterId}", accessToken: session.AccessToken);
+        var (getStatus, definition) = await Server.SendAsync(HttpMethod.Get, $"{FilterPath(session.UserId)}/{filterId}", accessToken: session.AccessToken);
         Assert.That(getStatus, Is.EqualTo(200));
         Assert.That(JsonNode.DeepEquals(definition, JsonNode.Parse(SpecExample)), Is.True, definition?.ToJsonString());
     }
@@ -60,7 +52,7 @@ public sealed class FilterApiTests
         var (_, second) = await UploadRawAsync(session, """{"room": {"timeline": {"limit": 5}}}""");
         Assert.That((string?)first?["filter_id"], Is.Not.EqualTo((string?)second?["filter_id"]));
 
-        var (status, definition) = await _server.SendAsync(HttpMethod.Get, $"{FilterPath(session.UserId)}/{first?["filter_id"]}", accessToken: session.AccessToken);
+        var (status, definition) = await Server.SendAsync(HttpMethod.Get, $"{FilterPath(session.UserId)}/{first?["filter_id"]}", accessToken: session.AccessToken);
         Assert.That(status, Is.EqualTo(200));
         Assert.That(definition?.ToJsonString(), Is.EqualTo("{}"));
     }
@@ -95,7 +87,7 @@ public sealed class FilterApiTests
         var bob = await NewUserAsync();
         var (_, created) = await UploadRawAsync(bob, "{}");
 
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{FilterPath(bob.UserId)}/{created?["filter_id"]}", accessToken: alice.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, $"{FilterPath(bob.UserId)}/{created?["filter_id"]}", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
     }
@@ -106,7 +98,7 @@ public sealed class FilterApiTests
     public async Task An_unknown_filter_is_404_M_NOT_FOUND(string filterId)
     {
         var session = await NewUserAsync();
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{FilterPath(session.UserId)}/{filterId}", accessToken: session.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, $"{FilterPath(session.UserId)}/{filterId}", accessToken: session.AccessToken);
         Assert.That(status, Is.EqualTo(404));
         Assert.That(body.ErrCode(), Is.EqualTo("M_NOT_FOUND"));
     }
@@ -118,7 +110,7 @@ public sealed class FilterApiTests
         var bob = await NewUserAsync();
         var (_, created) = await UploadRawAsync(bob, "{}");
 
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{FilterPath(alice.UserId)}/{created?["filter_id"]}", accessToken: alice.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, $"{FilterPath(alice.UserId)}/{created?["filter_id"]}", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(404));
         Assert.That(body.ErrCode(), Is.EqualTo("M_NOT_FOUND"));
     }
@@ -127,7 +119,7 @@ public sealed class FilterApiTests
     public async Task Filters_need_an_access_token()
     {
         var session = await NewUserAsync();
-        var (status, body) = await _server.SendRawAsync(HttpMethod.Post, FilterPath(session.UserId), "{}");
+        var (status, body) = await Server.SendRawAsync(HttpMethod.Post, FilterPath(session.UserId), "{}");
         Assert.That(status, Is.EqualTo(401));
         Assert.That(body.ErrCode(), Is.EqualTo("M_MISSING_TOKEN"));
     }

@@ -9,23 +9,15 @@ namespace Conduit.Net.Tests.Filters;
 /// How a request's <c>filter</c> parameter (as <c>/sync</c> takes it) becomes a filter: none, an
 /// uploaded filter's id, or inline JSON, which the spec tells apart by a leading <c>{</c>.
 /// </summary>
-public sealed class FilterResolveTests
+public sealed class FilterResolveTests : ServerFixture
 {
-    private TestServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await TestServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
-    private FilterService Filters => _server.Host.Services.GetRequiredService<FilterService>();
+    private FilterService Filters => Server.Host.Services.GetRequiredService<FilterService>();
 
     [Test]
     public async Task An_uploaded_filter_id_resolves_to_that_filter_for_its_owner_only()
     {
-        var session = await _server.RegisterAsync(Accounts.UniqueName("resolve"));
-        var (_, created) = await _server.SendRawAsync(
+        var session = await Server.RegisterAsync(Accounts.UniqueName("resolve"));
+        var (_, created) = await Server.SendRawAsync(
             HttpMethod.Post, $"/_matrix/client/v3/user/{Uri.EscapeDataString(session.UserId)}/filter",
             """{"room": {"timeline": {"limit": 7}}}""", session.AccessToken);
         var filterId = (string)created!["filter_id"]!;

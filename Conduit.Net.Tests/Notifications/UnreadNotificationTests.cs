@@ -11,23 +11,15 @@ namespace Conduit.Net.Tests.Notifications;
 /// Unread notification counts (spec "Receiving notifications", "Marking notifications as read")
 /// driven by the server-default push rules: what counts, what highlights, and what reads it.
 /// </summary>
-public sealed class UnreadNotificationTests
+public sealed class UnreadNotificationTests : ServerFixture
 {
-    private TestServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await TestServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
     [Test]
     public async Task A_message_in_a_group_room_notifies_every_other_member_without_highlight()
     {
-        var (alice, bob, carol, roomId) = await GroupRoomAsync();
+        var (alice, bob, carol, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
 
-        await _server.SendTextAsync(alice, roomId, "hello everyone");
-        await _server.SendTextAsync(alice, roomId, "anyone there?");
+        await Server.SendTextAsync(alice, roomId, "hello everyone");
+        await Server.SendTextAsync(alice, roomId, "anyone there?");
 
         Assert.That(await UnreadAsync(bob, roomId), Is.EqualTo((2, 0)));
         Assert.That(await UnreadAsync(carol, roomId), Is.EqualTo((2, 0)));
@@ -36,7 +28,7 @@ public sealed class UnreadNotificationTests
     [Test]
     public async Task A_mention_in_m_mentions_highlights_for_the_mentioned_user_only()
     {
-        var (alice, bob, carol, roomId) = await GroupRoomAsync();
+        var (alice, bob, carol, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
 
         await SendAsync(alice, roomId, new JsonObject
         {
@@ -54,16 +46,16 @@ public sealed class UnreadNotificationTests
     {
         var alice = await NewUserAsync("alice");
         var bob = await NewUserAsync("bob");
-        var (status, body) = await _server.SendAsync(HttpMethod.Put, $"{RoomApi.Client}/profile/{RoomApi.Escape(bob.UserId)}/displayname",
+        var (status, body) = await Server.SendAsync(HttpMethod.Put, $"{RoomApi.Client}/profile/{RoomApi.Escape(bob.UserId)}/displayname",
             new JsonObject { ["displayname"] = "Robert Tables" }, bob.AccessToken);
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         var carol = await NewUserAsync("carol");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
-        await _server.JoinAsync(bob, roomId);
-        await _server.JoinAsync(carol, roomId);
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
+        await Server.JoinAsync(bob, roomId);
+        await Server.JoinAsync(carol, roomId);
 
-        await _server.SendTextAsync(alice, roomId, "thanks, robert tables!");
-        await _server.SendTextAsync(alice, roomId, "Robert is not the whole name");
+        await Server.SendTextAsync(alice, roomId, "thanks, robert tables!");
+        await Server.SendTextAsync(alice, roomId, "Robert is not the whole name");
 
         Assert.That(await UnreadAsync(bob, roomId), Is.EqualTo((2, 1)));
         Assert.That(await UnreadAsync(carol, roomId), Is.EqualTo((2, 0)));
@@ -72,10 +64,10 @@ public sealed class UnreadNotificationTests
     [Test]
     public async Task The_user_localpart_in_the_body_highlights()
     {
-        var (alice, bob, _, roomId) = await GroupRoomAsync();
+        var (alice, bob, _, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
         var localpart = bob.UserId[1..bob.UserId.IndexOf(':')];
 
-        await _server.SendTextAsync(alice, roomId, $"ping {localpart}, please");
+        await Server.SendTextAsync(alice, roomId, $"ping {localpart}, please");
 
         Assert.That(await UnreadAsync(bob, roomId), Is.EqualTo((1, 1)));
     }
@@ -85,15 +77,15 @@ public sealed class UnreadNotificationTests
     {
         var alice = await NewUserAsync("alice");
         var bob = await NewUserAsync("bob");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject
         {
             ["preset"] = "trusted_private_chat",
             ["is_direct"] = true,
             ["invite"] = new JsonArray(bob.UserId),
         });
-        await _server.JoinAsync(bob, roomId);
+        await Server.JoinAsync(bob, roomId);
 
-        await _server.SendTextAsync(alice, roomId, "psst");
+        await Server.SendTextAsync(alice, roomId, "psst");
 
         Assert.That(await UnreadAsync(bob, roomId), Is.EqualTo((1, 0)));
     }
@@ -101,8 +93,8 @@ public sealed class UnreadNotificationTests
     [Test]
     public async Task Notices_edits_reactions_and_state_changes_do_not_count()
     {
-        var (alice, bob, _, roomId) = await GroupRoomAsync();
-        var original = await _server.SendTextAsync(alice, roomId, "helo");
+        var (alice, bob, _, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
+        var original = await Server.SendTextAsync(alice, roomId, "helo");
 
         await SendAsync(alice, roomId, new JsonObject { ["msgtype"] = "m.notice", ["body"] = "bot says hi" });
         await SendAsync(alice, roomId, new JsonObject
@@ -116,7 +108,7 @@ public sealed class UnreadNotificationTests
         {
             ["m.relates_to"] = new JsonObject { ["rel_type"] = "m.annotation", ["event_id"] = original, ["key"] = "👍" },
         }, "m.reaction");
-        await _server.PutStateAsync(alice, roomId, "m.room.topic", "", new JsonObject { ["topic"] = "quiet" });
+        await Server.PutStateAsync(alice, roomId, "m.room.topic", "", new JsonObject { ["topic"] = "quiet" });
 
         Assert.That(await UnreadAsync(bob, roomId), Is.EqualTo((1, 0)), "only the original message");
     }
@@ -124,9 +116,9 @@ public sealed class UnreadNotificationTests
     [Test]
     public async Task The_sender_own_messages_do_not_count_for_the_sender()
     {
-        var (alice, _, _, roomId) = await GroupRoomAsync();
+        var (alice, _, _, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
 
-        await _server.SendTextAsync(alice, roomId, $"talking to myself, {alice.UserId}");
+        await Server.SendTextAsync(alice, roomId, $"talking to myself, {alice.UserId}");
 
         Assert.That(await UnreadAsync(alice, roomId), Is.EqualTo((0, 0)));
     }
@@ -134,12 +126,12 @@ public sealed class UnreadNotificationTests
     [Test]
     public async Task Sending_a_message_reads_the_room_up_to_it()
     {
-        var (alice, bob, _, roomId) = await GroupRoomAsync();
-        await _server.SendTextAsync(alice, roomId, "one");
-        await _server.SendTextAsync(alice, roomId, "two");
+        var (alice, bob, _, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
+        await Server.SendTextAsync(alice, roomId, "one");
+        await Server.SendTextAsync(alice, roomId, "two");
 
-        await _server.SendTextAsync(bob, roomId, "replying");
-        await _server.SendTextAsync(alice, roomId, "three");
+        await Server.SendTextAsync(bob, roomId, "replying");
+        await Server.SendTextAsync(alice, roomId, "three");
 
         Assert.That(await UnreadAsync(bob, roomId), Is.EqualTo((1, 0)));
     }
@@ -147,13 +139,13 @@ public sealed class UnreadNotificationTests
     [Test]
     public async Task A_new_display_name_carried_into_the_room_does_not_read_it()
     {
-        var (alice, bob, _, roomId) = await GroupRoomAsync();
-        await _server.SendTextAsync(alice, roomId, "one");
+        var (alice, bob, _, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
+        await Server.SendTextAsync(alice, roomId, "one");
 
-        var (status, body) = await _server.SendAsync(HttpMethod.Put, $"{RoomApi.Client}/profile/{RoomApi.Escape(bob.UserId)}/displayname",
+        var (status, body) = await Server.SendAsync(HttpMethod.Put, $"{RoomApi.Client}/profile/{RoomApi.Escape(bob.UserId)}/displayname",
             new JsonObject { ["displayname"] = "Bob the Builder" }, bob.AccessToken);
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
-        var member = await _server.GetStateAsync(bob, roomId, "m.room.member", bob.UserId);
+        var member = await Server.GetStateAsync(bob, roomId, "m.room.member", bob.UserId);
 
         Assert.That((string?)member["displayname"], Is.EqualTo("Bob the Builder"), "the member event was updated");
         Assert.That(await UnreadAsync(bob, roomId), Is.EqualTo((1, 0)));
@@ -163,10 +155,10 @@ public sealed class UnreadNotificationTests
     [TestCase("m.read.private")]
     public async Task A_read_receipt_clears_what_is_at_or_before_its_event(string receiptType)
     {
-        var (alice, bob, _, roomId) = await GroupRoomAsync();
-        await _server.SendTextAsync(alice, roomId, "one");
+        var (alice, bob, _, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
+        await Server.SendTextAsync(alice, roomId, "one");
         var second = await MentionAsync(alice, bob, roomId, "two");
-        await _server.SendTextAsync(alice, roomId, "three");
+        await Server.SendTextAsync(alice, roomId, "three");
         await MentionAsync(alice, bob, roomId, "four");
         Assert.That(await UnreadAsync(bob, roomId), Is.EqualTo((4, 2)));
 
@@ -178,10 +170,10 @@ public sealed class UnreadNotificationTests
     [Test]
     public async Task The_receipt_further_ahead_counts_whichever_its_type()
     {
-        var (alice, bob, _, roomId) = await GroupRoomAsync();
-        var first = await _server.SendTextAsync(alice, roomId, "one");
-        var second = await _server.SendTextAsync(alice, roomId, "two");
-        await _server.SendTextAsync(alice, roomId, "three");
+        var (alice, bob, _, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
+        var first = await Server.SendTextAsync(alice, roomId, "one");
+        var second = await Server.SendTextAsync(alice, roomId, "two");
+        await Server.SendTextAsync(alice, roomId, "three");
 
         await ReceiptAsync(bob, roomId, "m.read.private", second);
         await ReceiptAsync(bob, roomId, "m.read", first);
@@ -192,13 +184,13 @@ public sealed class UnreadNotificationTests
     [Test]
     public async Task Thread_messages_count_in_their_thread_and_in_the_room_total()
     {
-        var (alice, bob, _, roomId) = await GroupRoomAsync();
-        var root = await _server.SendTextAsync(alice, roomId, "thread root");
+        var (alice, bob, _, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
+        var root = await Server.SendTextAsync(alice, roomId, "thread root");
         await ThreadReplyAsync(alice, roomId, root, "in the thread");
         await ThreadReplyAsync(alice, roomId, root, $"still in it, {bob.UserId[1..bob.UserId.IndexOf(':')]}");
-        await _server.SendTextAsync(alice, roomId, "main again");
+        await Server.SendTextAsync(alice, roomId, "main again");
 
-        var threaded = await ByThreadAsync(_server, bob, roomId);
+        var threaded = await ByThreadAsync(Server, bob, roomId);
 
         Assert.That(await UnreadAsync(bob, roomId), Is.EqualTo((4, 1)));
         Assert.That(threaded.Main, Is.EqualTo(new UnreadCounts(2, 0)));
@@ -209,16 +201,16 @@ public sealed class UnreadNotificationTests
     [Test]
     public async Task A_threaded_receipt_clears_only_its_thread_and_main_only_the_main_timeline()
     {
-        var (alice, bob, _, roomId) = await GroupRoomAsync();
-        var root = await _server.SendTextAsync(alice, roomId, "thread root");
+        var (alice, bob, _, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
+        var root = await Server.SendTextAsync(alice, roomId, "thread root");
         await ThreadReplyAsync(alice, roomId, root, "in the thread");
-        var inMain = await _server.SendTextAsync(alice, roomId, "main");
+        var inMain = await Server.SendTextAsync(alice, roomId, "main");
         var lateInThread = await ThreadReplyAsync(alice, roomId, root, "late in the thread");
 
         await ReceiptAsync(bob, roomId, "m.read", lateInThread, threadId: root);
-        var afterThreadReceipt = await ByThreadAsync(_server, bob, roomId);
+        var afterThreadReceipt = await ByThreadAsync(Server, bob, roomId);
         await ReceiptAsync(bob, roomId, "m.read", inMain, threadId: "main");
-        var afterMainReceipt = await ByThreadAsync(_server, bob, roomId);
+        var afterMainReceipt = await ByThreadAsync(Server, bob, roomId);
 
         Assert.That(afterThreadReceipt.Main, Is.EqualTo(new UnreadCounts(2, 0)), "the root and the main message");
         Assert.That(afterThreadReceipt.Threads, Is.Empty);
@@ -229,15 +221,15 @@ public sealed class UnreadNotificationTests
     [Test]
     public async Task An_unthreaded_receipt_clears_every_thread_up_to_its_event()
     {
-        var (alice, bob, _, roomId) = await GroupRoomAsync();
-        var root = await _server.SendTextAsync(alice, roomId, "thread root");
+        var (alice, bob, _, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
+        var root = await Server.SendTextAsync(alice, roomId, "thread root");
         await ThreadReplyAsync(alice, roomId, root, "in the thread");
-        var inMain = await _server.SendTextAsync(alice, roomId, "main");
+        var inMain = await Server.SendTextAsync(alice, roomId, "main");
         await ThreadReplyAsync(alice, roomId, root, "after the receipt");
 
         await ReceiptAsync(bob, roomId, "m.read", inMain);
 
-        var threaded = await ByThreadAsync(_server, bob, roomId);
+        var threaded = await ByThreadAsync(Server, bob, roomId);
         Assert.That(threaded.Main, Is.EqualTo(UnreadCounts.None));
         Assert.That(threaded.Threads[root], Is.EqualTo(new UnreadCounts(1, 0)));
     }
@@ -245,8 +237,8 @@ public sealed class UnreadNotificationTests
     [Test]
     public async Task An_event_related_to_a_thread_message_belongs_to_the_thread()
     {
-        var (alice, bob, _, roomId) = await GroupRoomAsync();
-        var root = await _server.SendTextAsync(alice, roomId, "thread root");
+        var (alice, bob, _, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
+        var root = await Server.SendTextAsync(alice, roomId, "thread root");
         var inThread = await ThreadReplyAsync(alice, roomId, root, "in the thread");
         await ReceiptAsync(bob, roomId, "m.read", inThread, threadId: root);
 
@@ -258,7 +250,7 @@ public sealed class UnreadNotificationTests
             ["m.relates_to"] = new JsonObject { ["rel_type"] = "org.example.reference", ["event_id"] = inThread },
         });
 
-        var threaded = await ByThreadAsync(_server, bob, roomId);
+        var threaded = await ByThreadAsync(Server, bob, roomId);
         Assert.That(threaded.Threads.GetValueOrDefault(root), Is.EqualTo(new UnreadCounts(1, 0)));
         Assert.That(threaded.Main, Is.EqualTo(new UnreadCounts(1, 0)), "only the root");
     }
@@ -266,11 +258,11 @@ public sealed class UnreadNotificationTests
     [Test]
     public async Task A_new_event_and_the_count_it_makes_arrive_in_the_same_incremental_sync()
     {
-        var (alice, bob, _, roomId) = await GroupRoomAsync();
-        var (_, initial) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/sync", accessToken: bob.AccessToken);
+        var (alice, bob, _, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
+        var (_, initial) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/sync", accessToken: bob.AccessToken);
         var since = (string)initial!["next_batch"]!;
 
-        var waiting = _server.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/sync?since={Uri.EscapeDataString(since)}&timeout=30000", accessToken: bob.AccessToken);
+        var waiting = Server.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/sync?since={Uri.EscapeDataString(since)}&timeout=30000", accessToken: bob.AccessToken);
         var mention = await MentionAsync(alice, bob, roomId, "wake up");
         var (status, body) = await waiting;
 
@@ -284,14 +276,14 @@ public sealed class UnreadNotificationTests
     [TestCase("m.read.private")]
     public async Task A_receipt_brings_the_room_with_its_cleared_counts_into_the_next_incremental_sync(string receiptType)
     {
-        var (alice, bob, _, roomId) = await GroupRoomAsync();
-        await _server.SendTextAsync(alice, roomId, "one");
-        var last = await _server.SendTextAsync(alice, roomId, "two");
-        var (_, initial) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/sync", accessToken: bob.AccessToken);
+        var (alice, bob, _, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
+        await Server.SendTextAsync(alice, roomId, "one");
+        var last = await Server.SendTextAsync(alice, roomId, "two");
+        var (_, initial) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/sync", accessToken: bob.AccessToken);
         Assert.That(Counts(initial!["rooms"]!["join"]![roomId]!["unread_notifications"]!), Is.EqualTo(new UnreadCounts(2, 0)));
 
         await ReceiptAsync(bob, roomId, receiptType, last);
-        var (status, body) = await _server.SendAsync(HttpMethod.Get,
+        var (status, body) = await Server.SendAsync(HttpMethod.Get,
             $"{RoomApi.Client}/sync?since={Uri.EscapeDataString((string)initial["next_batch"]!)}&timeout=10000", accessToken: bob.AccessToken);
 
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
@@ -301,11 +293,11 @@ public sealed class UnreadNotificationTests
     [Test]
     public async Task Without_the_filter_flag_no_thread_counts_are_given()
     {
-        var (alice, bob, _, roomId) = await GroupRoomAsync();
-        var root = await _server.SendTextAsync(alice, roomId, "thread root");
+        var (alice, bob, _, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
+        var root = await Server.SendTextAsync(alice, roomId, "thread root");
         await ThreadReplyAsync(alice, roomId, root, "in the thread");
 
-        var room = await SyncedRoomAsync(_server, bob, roomId, null);
+        var room = await SyncedRoomAsync(Server, bob, roomId, null);
 
         Assert.That(room.ContainsKey("unread_thread_notifications"), Is.False);
         Assert.That(Counts(room["unread_notifications"]!), Is.EqualTo(new UnreadCounts(2, 0)), "the thread counts in the room total");
@@ -315,10 +307,7 @@ public sealed class UnreadNotificationTests
     public async Task Counts_survive_a_restart()
     {
         await using var server = await TestServer.StartAsync();
-        var alice = await server.RegisterAsync(Accounts.UniqueName("alice"));
-        var bob = await server.RegisterAsync(Accounts.UniqueName("bob"));
-        var roomId = await server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
-        await server.JoinAsync(bob, roomId);
+        var (alice, bob, roomId) = await server.PublicRoomAsync("alice", "bob");
         await server.JoinAsync(await server.RegisterAsync(Accounts.UniqueName("carol")), roomId);
         await server.SendTextAsync(alice, roomId, "one");
         await SendAsync(server, alice, roomId, new JsonObject
@@ -337,13 +326,13 @@ public sealed class UnreadNotificationTests
     [Test]
     public async Task Leaving_clears_the_counts_and_a_rejoin_starts_afresh()
     {
-        var (alice, bob, _, roomId) = await GroupRoomAsync();
-        await _server.SendTextAsync(alice, roomId, "before");
-        await _server.LeaveAsync(bob, roomId);
-        await _server.SendTextAsync(alice, roomId, "while away");
+        var (alice, bob, _, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
+        await Server.SendTextAsync(alice, roomId, "before");
+        await Server.LeaveAsync(bob, roomId);
+        await Server.SendTextAsync(alice, roomId, "while away");
 
-        await _server.JoinAsync(bob, roomId);
-        await _server.SendTextAsync(alice, roomId, "welcome back");
+        await Server.JoinAsync(bob, roomId);
+        await Server.SendTextAsync(alice, roomId, "welcome back");
 
         Assert.That(await UnreadAsync(bob, roomId), Is.EqualTo((1, 0)));
     }
@@ -352,12 +341,7 @@ public sealed class UnreadNotificationTests
     public async Task Counts_kept_up_event_by_event_match_the_stored_ones_after_a_restart()
     {
         await using var server = await TestServer.StartAsync();
-        var alice = await server.RegisterAsync(Accounts.UniqueName("alice"));
-        var bob = await server.RegisterAsync(Accounts.UniqueName("bob"));
-        var carol = await server.RegisterAsync(Accounts.UniqueName("carol"));
-        var roomId = await server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
-        await server.JoinAsync(bob, roomId);
-        await server.JoinAsync(carol, roomId);
+        var (alice, bob, carol, roomId) = await server.PublicRoomAsync("alice", "bob", "carol");
         Assert.That(await CountsAsync(server, bob, roomId), Is.EqualTo((0, 0)));
 
         var root = await server.SendTextAsync(alice, roomId, "one");
@@ -420,20 +404,7 @@ public sealed class UnreadNotificationTests
         Assert.That(await CountsAsync(server, members[4], roomId), Is.EqualTo((2, 0)));
     }
 
-    private Task<TestSession> NewUserAsync(string prefix) => _server.RegisterAsync(Accounts.UniqueName(prefix));
-
-    private async Task<(TestSession Alice, TestSession Bob, TestSession Carol, string RoomId)> GroupRoomAsync()
-    {
-        var alice = await NewUserAsync("alice");
-        var bob = await NewUserAsync("bob");
-        var carol = await NewUserAsync("carol");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
-        await _server.JoinAsync(bob, roomId);
-        await _server.JoinAsync(carol, roomId);
-        return (alice, bob, carol, roomId);
-    }
-
-    private Task<(long, long)> UnreadAsync(TestSession who, string roomId) => CountsAsync(_server, who, roomId);
+    private Task<(long, long)> UnreadAsync(TestSession who, string roomId) => CountsAsync(Server, who, roomId);
 
     /// <summary><c>unread_notifications</c> of the room in an initial <c>/sync</c>.</summary>
     private static async Task<(long, long)> CountsAsync(TestServer server, TestSession who, string roomId)
@@ -461,7 +432,7 @@ public sealed class UnreadNotificationTests
     }
 
     private Task<string> SendAsync(TestSession who, string roomId, JsonObject content, string type = "m.room.message") =>
-        SendAsync(_server, who, roomId, content, type);
+        SendAsync(Server, who, roomId, content, type);
 
     private static async Task<string> SendAsync(TestServer server, TestSession who, string roomId, JsonObject content, string type = "m.room.message")
     {
@@ -489,7 +460,7 @@ public sealed class UnreadNotificationTests
     private async Task ReceiptAsync(TestSession who, string roomId, string receiptType, string eventId, string? threadId = null)
     {
         var body = threadId is null ? new JsonObject() : new JsonObject { ["thread_id"] = threadId };
-        var (status, response) = await _server.SendAsync(HttpMethod.Post,
+        var (status, response) = await Server.SendAsync(HttpMethod.Post,
             $"{RoomApi.RoomPath(roomId)}/receipt/{RoomApi.Escape(receiptType)}/{RoomApi.Escape(eventId)}", body, who.AccessToken);
         Assert.That(status, Is.EqualTo(200), response?.ToJsonString());
     }

@@ -11,29 +11,21 @@ namespace Conduit.Net.Tests.Presence;
 /// Presence over HTTP (<c>GET/PUT /presence/{userId}/status</c>): setting one's own, who may read
 /// whose, the checks on the body, and the presence stream sync reads.
 /// </summary>
-public sealed class PresenceTests
+public sealed class PresenceTests : ServerFixture
 {
-    private TestServer _server = null!;
+    private PresenceService Presence => Server.Host.Services.GetRequiredService<PresenceService>();
 
-    [OneTimeSetUp]
-    public async Task Start() => _server = await TestServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
-    private PresenceService Presence => _server.Host.Services.GetRequiredService<PresenceService>();
-
-    private ulong Now => _server.Host.Services.GetRequiredService<KvStore>().CommittedCount;
+    private ulong Now => Server.Host.Services.GetRequiredService<KvStore>().CommittedCount;
 
     private static string StatusPath(string userId) => $"/_matrix/client/v3/presence/{Uri.EscapeDataString(userId)}/status";
 
-    private Task<TestSession> NewUserAsync() => _server.RegisterAsync(Accounts.UniqueName("presence"));
+    private Task<TestSession> NewUserAsync() => Server.RegisterAsync(Accounts.UniqueName("presence"));
 
     private Task<(int Status, JsonNode? Body)> PutAsync(TestSession session, JsonObject body, string? userId = null) =>
-        _server.SendAsync(HttpMethod.Put, StatusPath(userId ?? session.UserId), body, session.AccessToken);
+        Server.SendAsync(HttpMethod.Put, StatusPath(userId ?? session.UserId), body, session.AccessToken);
 
     private Task<(int Status, JsonNode? Body)> GetAsync(TestSession session, string userId) =>
-        _server.SendAsync(HttpMethod.Get, StatusPath(userId), accessToken: session.AccessToken);
+        Server.SendAsync(HttpMethod.Get, StatusPath(userId), accessToken: session.AccessToken);
 
     [Test]
     public async Task Ones_own_presence_reads_back_with_its_message_and_activity()
@@ -93,13 +85,13 @@ public sealed class PresenceTests
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
 
-        var roomId = await _server.CreatePublicRoomAsync(alice);
-        await _server.JoinAsync(bob, roomId);
+        var roomId = await Server.CreatePublicRoomAsync(alice);
+        await Server.JoinAsync(bob, roomId);
         var (sharedStatus, presence) = await GetAsync(alice, bob.UserId);
         Assert.That(sharedStatus, Is.EqualTo(200));
         Assert.That((string?)presence?["presence"], Is.EqualTo("online"));
 
-        await _server.LeaveAsync(bob, roomId);
+        await Server.LeaveAsync(bob, roomId);
         (status, _) = await GetAsync(alice, bob.UserId);
         Assert.That(status, Is.EqualTo(403));
     }
@@ -114,7 +106,7 @@ public sealed class PresenceTests
     public async Task An_invalid_presence_body_is_400(string raw, string errcode)
     {
         var session = await NewUserAsync();
-        var (status, body) = await _server.SendRawAsync(HttpMethod.Put, StatusPath(session.UserId), raw, session.AccessToken);
+        var (status, body) = await Server.SendRawAsync(HttpMethod.Put, StatusPath(session.UserId), raw, session.AccessToken);
         Assert.That(status, Is.EqualTo(400), body?.ToJsonString());
         Assert.That(body.ErrCode(), Is.EqualTo(errcode));
     }
@@ -125,8 +117,8 @@ public sealed class PresenceTests
         var alice = await NewUserAsync();
         var bob = await NewUserAsync();
         var stranger = await NewUserAsync();
-        var roomId = await _server.CreatePublicRoomAsync(alice);
-        await _server.JoinAsync(bob, roomId);
+        var roomId = await Server.CreatePublicRoomAsync(alice);
+        await Server.JoinAsync(bob, roomId);
         var start = Now;
 
         await PutAsync(bob, new JsonObject { ["presence"] = "online", ["status_msg"] = "hi" });
@@ -152,8 +144,8 @@ public sealed class PresenceTests
         var alice = await NewUserAsync();
         var bob = await NewUserAsync();
         var stranger = await NewUserAsync();
-        var roomId = await _server.CreatePublicRoomAsync(alice);
-        await _server.JoinAsync(bob, roomId);
+        var roomId = await Server.CreatePublicRoomAsync(alice);
+        await Server.JoinAsync(bob, roomId);
         using var cancel = new CancellationTokenSource();
         var watch = Presence.Watch(alice.UserId, [roomId], cancel.Token);
 
@@ -169,10 +161,10 @@ public sealed class PresenceTests
     public async Task Sending_a_message_is_activity_that_brings_an_idle_user_online()
     {
         var session = await NewUserAsync();
-        var roomId = await _server.CreatePublicRoomAsync(session);
+        var roomId = await Server.CreatePublicRoomAsync(session);
         await PutAsync(session, new JsonObject { ["presence"] = "unavailable" });
 
-        await _server.SendMessageAsync(session, roomId, "back");
+        await Server.SendMessageAsync(session, roomId, "back");
         var (_, presence) = await GetAsync(session, session.UserId);
         Assert.That((string?)presence?["presence"], Is.EqualTo("online"));
         Assert.That((bool?)presence?["currently_active"], Is.True);

@@ -12,21 +12,13 @@ namespace Conduit.Net.Tests.Receipts;
 /// Read receipts (<c>POST /rooms/{roomId}/receipt/{receiptType}/{eventId}</c>) and read markers
 /// (<c>POST /rooms/{roomId}/read_markers</c>) over HTTP, and the receipt stream sync reads.
 /// </summary>
-public sealed class ReceiptTests
+public sealed class ReceiptTests : ServerFixture
 {
-    private TestServer _server = null!;
+    private ReceiptService Receipts => Server.Host.Services.GetRequiredService<ReceiptService>();
 
-    [OneTimeSetUp]
-    public async Task Start() => _server = await TestServer.StartAsync();
+    private AccountDataService AccountData => Server.Host.Services.GetRequiredService<AccountDataService>();
 
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
-    private ReceiptService Receipts => _server.Host.Services.GetRequiredService<ReceiptService>();
-
-    private AccountDataService AccountData => _server.Host.Services.GetRequiredService<AccountDataService>();
-
-    private ulong Now => _server.Host.Services.GetRequiredService<KvStore>().CommittedCount;
+    private ulong Now => Server.Host.Services.GetRequiredService<KvStore>().CommittedCount;
 
     private static string ReceiptPath(string roomId, string type, string eventId) =>
         $"/_matrix/client/v3/rooms/{Uri.EscapeDataString(roomId)}/receipt/{Uri.EscapeDataString(type)}/{Uri.EscapeDataString(eventId)}";
@@ -34,16 +26,13 @@ public sealed class ReceiptTests
     private static string MarkersPath(string roomId) => $"/_matrix/client/v3/rooms/{Uri.EscapeDataString(roomId)}/read_markers";
 
     private Task<(int Status, JsonNode? Body)> ReceiptAsync(TestSession session, string roomId, string type, string eventId, JsonObject? body = null) =>
-        _server.SendAsync(HttpMethod.Post, ReceiptPath(roomId, type, eventId), body ?? [], session.AccessToken);
+        Server.SendAsync(HttpMethod.Post, ReceiptPath(roomId, type, eventId), body ?? [], session.AccessToken);
 
     /// <summary>Two members of a fresh public room and a message by the first.</summary>
     private async Task<(TestSession Alice, TestSession Bob, string RoomId, string EventId)> RoomAsync()
     {
-        var alice = await _server.RegisterAsync(Accounts.UniqueName("alice"));
-        var bob = await _server.RegisterAsync(Accounts.UniqueName("bob"));
-        var roomId = await _server.CreatePublicRoomAsync(alice);
-        await _server.JoinAsync(bob, roomId);
-        var eventId = await _server.SendMessageAsync(alice, roomId, "hello");
+        var (alice, bob, roomId) = await Server.PublicRoomAsync("alice", "bob");
+        var eventId = await Server.SendMessageAsync(alice, roomId, "hello");
         return (alice, bob, roomId, eventId);
     }
 
@@ -85,7 +74,7 @@ public sealed class ReceiptTests
     public async Task Threaded_receipts_are_kept_apart_from_the_unthreaded_one_one_event_per_thread()
     {
         var (alice, bob, roomId, first) = await RoomAsync();
-        var second = await _server.SendMessageAsync(alice, roomId, "second");
+        var second = await Server.SendMessageAsync(alice, roomId, "second");
         await ReceiptAsync(bob, roomId, "m.read", first, new JsonObject { ["thread_id"] = "main" });
         await ReceiptAsync(bob, roomId, "m.read", second);
         await ReceiptAsync(bob, roomId, "m.read", second, new JsonObject { ["thread_id"] = first });
@@ -103,7 +92,7 @@ public sealed class ReceiptTests
     public async Task A_receipt_for_an_earlier_event_leaves_the_receipt_where_it_was()
     {
         var (alice, bob, roomId, first) = await RoomAsync();
-        var second = await _server.SendMessageAsync(alice, roomId, "second");
+        var second = await Server.SendMessageAsync(alice, roomId, "second");
         await ReceiptAsync(bob, roomId, "m.read", second);
         var before = Now;
         var (status, _) = await ReceiptAsync(bob, roomId, "m.read", first);
@@ -121,7 +110,7 @@ public sealed class ReceiptTests
         var (alice, bob, roomId, first) = await RoomAsync();
         await ReceiptAsync(alice, roomId, "m.read", first);
         var middle = Now;
-        var second = await _server.SendMessageAsync(alice, roomId, "second");
+        var second = await Server.SendMessageAsync(alice, roomId, "second");
         await ReceiptAsync(bob, roomId, "m.read", second);
         var end = Now;
 
@@ -154,14 +143,14 @@ public sealed class ReceiptTests
     public async Task A_receipt_in_a_room_one_is_not_in_is_403_M_FORBIDDEN()
     {
         var (_, _, roomId, eventId) = await RoomAsync();
-        var stranger = await _server.RegisterAsync(Accounts.UniqueName("stranger"));
+        var stranger = await Server.RegisterAsync(Accounts.UniqueName("stranger"));
         foreach (var type in new[] { "m.read", "m.read.private", "m.fully_read" })
         {
             var (status, body) = await ReceiptAsync(stranger, roomId, type, eventId);
             Assert.That(status, Is.EqualTo(403), type);
             Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
         }
-        var (markerStatus, markerBody) = await _server.SendAsync(HttpMethod.Post, MarkersPath(roomId), new JsonObject { ["m.fully_read"] = eventId }, stranger.AccessToken);
+        var (markerStatus, markerBody) = await Server.SendAsync(HttpMethod.Post, MarkersPath(roomId), new JsonObject { ["m.fully_read"] = eventId }, stranger.AccessToken);
         Assert.That(markerStatus, Is.EqualTo(403));
         Assert.That(markerBody.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
     }
@@ -188,7 +177,7 @@ public sealed class ReceiptTests
     public async Task A_wrong_receipt_type_or_thread_id_is_400_M_INVALID_PARAM(string type, string raw)
     {
         var (_, bob, roomId, eventId) = await RoomAsync();
-        var (status, response) = await _server.SendRawAsync(HttpMethod.Post, ReceiptPath(roomId, type, eventId), raw, bob.AccessToken);
+        var (status, response) = await Server.SendRawAsync(HttpMethod.Post, ReceiptPath(roomId, type, eventId), raw, bob.AccessToken);
         Assert.That(status, Is.EqualTo(400), response?.ToJsonString());
         Assert.That(response.ErrCode(), Is.EqualTo("M_INVALID_PARAM"));
     }
@@ -209,10 +198,10 @@ public sealed class ReceiptTests
     {
         var (alice, bob, roomId, eventId) = await RoomAsync();
         var body = new JsonObject { ["m.fully_read"] = eventId, ["m.read"] = eventId, ["m.read.private"] = eventId };
-        var (status, response) = await _server.SendAsync(HttpMethod.Post, MarkersPath(roomId), body, bob.AccessToken);
+        var (status, response) = await Server.SendAsync(HttpMethod.Post, MarkersPath(roomId), body, bob.AccessToken);
         Assert.That(status, Is.EqualTo(200), response?.ToJsonString());
 
-        var (getStatus, marker) = await _server.SendAsync(HttpMethod.Get,
+        var (getStatus, marker) = await Server.SendAsync(HttpMethod.Get,
             $"/_matrix/client/v3/user/{Uri.EscapeDataString(bob.UserId)}/rooms/{Uri.EscapeDataString(roomId)}/account_data/m.fully_read",
             accessToken: bob.AccessToken);
         Assert.That(getStatus, Is.EqualTo(200));
@@ -226,9 +215,9 @@ public sealed class ReceiptTests
     public async Task The_read_marker_only_moves_forward()
     {
         var (alice, bob, roomId, first) = await RoomAsync();
-        var second = await _server.SendMessageAsync(alice, roomId, "second");
-        await _server.SendAsync(HttpMethod.Post, MarkersPath(roomId), new JsonObject { ["m.fully_read"] = second }, bob.AccessToken);
-        var (status, _) = await _server.SendAsync(HttpMethod.Post, MarkersPath(roomId), new JsonObject { ["m.fully_read"] = first }, bob.AccessToken);
+        var second = await Server.SendMessageAsync(alice, roomId, "second");
+        await Server.SendAsync(HttpMethod.Post, MarkersPath(roomId), new JsonObject { ["m.fully_read"] = second }, bob.AccessToken);
+        var (status, _) = await Server.SendAsync(HttpMethod.Post, MarkersPath(roomId), new JsonObject { ["m.fully_read"] = first }, bob.AccessToken);
         Assert.That(status, Is.EqualTo(200));
         Assert.That((string?)AccountData.Read(bob.UserId, roomId, "m.fully_read")?["event_id"], Is.EqualTo(second));
     }
@@ -238,7 +227,7 @@ public sealed class ReceiptTests
     {
         var (_, bob, roomId, eventId) = await RoomAsync();
         var body = new JsonObject { ["m.fully_read"] = eventId, ["m.read"] = "$missing:localhost" };
-        var (status, response) = await _server.SendAsync(HttpMethod.Post, MarkersPath(roomId), body, bob.AccessToken);
+        var (status, response) = await Server.SendAsync(HttpMethod.Post, MarkersPath(roomId), body, bob.AccessToken);
         Assert.That(status, Is.EqualTo(404));
         Assert.That(response.ErrCode(), Is.EqualTo("M_NOT_FOUND"));
         Assert.That(AccountData.Read(bob.UserId, roomId, "m.fully_read"), Is.Null);
@@ -248,7 +237,7 @@ public sealed class ReceiptTests
     public async Task A_read_marker_that_is_not_a_string_is_400_M_BAD_JSON()
     {
         var (_, bob, roomId, _) = await RoomAsync();
-        var (status, response) = await _server.SendAsync(HttpMethod.Post, MarkersPath(roomId), new JsonObject { ["m.fully_read"] = 5 }, bob.AccessToken);
+        var (status, response) = await Server.SendAsync(HttpMethod.Post, MarkersPath(roomId), new JsonObject { ["m.fully_read"] = 5 }, bob.AccessToken);
         Assert.That(status, Is.EqualTo(400));
         Assert.That(response.ErrCode(), Is.EqualTo("M_BAD_JSON"));
     }

@@ -4,41 +4,31 @@ using Conduit.Net.Tests.Api;
 namespace Conduit.Net.Tests.Rooms;
 
 /// <summary>Local room aliases: <c>PUT/GET/DELETE /directory/room/{roomAlias}</c> and <c>/rooms/{roomId}/aliases</c>.</summary>
-public sealed class AliasTests
+public sealed class AliasTests : ServerFixture
 {
-    private TestServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await TestServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
-    private Task<TestSession> NewUserAsync(string prefix) => _server.RegisterAsync(Accounts.UniqueName(prefix));
-
     private static string AliasPath(string alias) => $"{RoomApi.Client}/directory/room/{RoomApi.Escape(alias)}";
 
     private static string NewAlias() => $"#{Accounts.UniqueName("alias")}:localhost";
 
     private Task<(int Status, JsonNode? Body)> PutAliasAsync(TestSession who, string alias, string roomId) =>
-        _server.SendAsync(HttpMethod.Put, AliasPath(alias), new JsonObject { ["room_id"] = roomId }, who.AccessToken);
+        Server.SendAsync(HttpMethod.Put, AliasPath(alias), new JsonObject { ["room_id"] = roomId }, who.AccessToken);
 
     [Test]
     public async Task A_member_maps_an_alias_that_anyone_resolves_without_a_token()
     {
         var alice = await NewUserAsync("alice");
-        var roomId = await _server.CreateRoomAsync(alice);
+        var roomId = await Server.CreateRoomAsync(alice);
         var alias = NewAlias();
         var (status, body) = await PutAliasAsync(alice, alias, roomId);
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         Assert.That(body!.AsObject(), Is.Empty);
 
-        (status, body) = await _server.SendAsync(HttpMethod.Get, AliasPath(alias));
+        (status, body) = await Server.SendAsync(HttpMethod.Get, AliasPath(alias));
         Assert.That(status, Is.EqualTo(200));
         Assert.That((string?)body!["room_id"], Is.EqualTo(roomId));
         Assert.That(body["servers"]!.AsArray().Select(s => (string?)s), Does.Contain("localhost"));
 
-        (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/aliases", accessToken: alice.AccessToken);
+        (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/aliases", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(200));
         Assert.That(body!["aliases"]!.AsArray().Select(a => (string?)a), Is.EqualTo(new[] { alias }));
     }
@@ -47,14 +37,14 @@ public sealed class AliasTests
     public async Task An_alias_that_exists_is_409_and_an_unknown_one_404()
     {
         var alice = await NewUserAsync("alice");
-        var roomId = await _server.CreateRoomAsync(alice);
+        var roomId = await Server.CreateRoomAsync(alice);
         var alias = NewAlias();
         await PutAliasAsync(alice, alias, roomId);
         var (status, body) = await PutAliasAsync(alice, alias, roomId);
         Assert.That(status, Is.EqualTo(409));
         Assert.That(body.ErrCode(), Is.EqualTo("M_UNKNOWN"));
 
-        (status, body) = await _server.SendAsync(HttpMethod.Get, AliasPath(NewAlias()));
+        (status, body) = await Server.SendAsync(HttpMethod.Get, AliasPath(NewAlias()));
         Assert.That(status, Is.EqualTo(404));
         Assert.That(body.ErrCode(), Is.EqualTo("M_NOT_FOUND"));
     }
@@ -65,7 +55,7 @@ public sealed class AliasTests
     public async Task Invalid_or_remote_aliases_cannot_be_created_400_M_INVALID_PARAM(string alias)
     {
         var alice = await NewUserAsync("alice");
-        var roomId = await _server.CreateRoomAsync(alice);
+        var roomId = await Server.CreateRoomAsync(alice);
         var (status, body) = await PutAliasAsync(alice, alias, roomId);
         Assert.That(status, Is.EqualTo(400));
         Assert.That(body.ErrCode(), Is.EqualTo("M_INVALID_PARAM"));
@@ -76,11 +66,11 @@ public sealed class AliasTests
     {
         var alice = await NewUserAsync("alice");
         var stranger = await NewUserAsync("stranger");
-        var roomId = await _server.CreateRoomAsync(alice);
+        var roomId = await Server.CreateRoomAsync(alice);
         var (status, body) = await PutAliasAsync(stranger, NewAlias(), roomId);
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
-        (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/aliases", accessToken: stranger.AccessToken);
+        (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/aliases", accessToken: stranger.AccessToken);
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
     }
@@ -88,29 +78,26 @@ public sealed class AliasTests
     [Test]
     public async Task The_creator_or_a_room_moderator_may_delete_an_alias_others_may_not()
     {
-        var alice = await NewUserAsync("alice");
-        var bob = await NewUserAsync("bob");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
-        await _server.JoinAsync(bob, roomId);
+        var (alice, bob, roomId) = await Server.PublicRoomAsync("alice", "bob");
         var bobsAlias = NewAlias();
         var alicesAlias = NewAlias();
         Assert.That((await PutAliasAsync(bob, bobsAlias, roomId)).Status, Is.EqualTo(200));
         Assert.That((await PutAliasAsync(alice, alicesAlias, roomId)).Status, Is.EqualTo(200));
 
-        var (status, body) = await _server.SendAsync(HttpMethod.Delete, AliasPath(alicesAlias), accessToken: bob.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Delete, AliasPath(alicesAlias), accessToken: bob.AccessToken);
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
 
-        (status, _) = await _server.SendAsync(HttpMethod.Delete, AliasPath(bobsAlias), accessToken: alice.AccessToken);
+        (status, _) = await Server.SendAsync(HttpMethod.Delete, AliasPath(bobsAlias), accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(200), "alice may change the canonical alias, so she moderates aliases");
-        (status, _) = await _server.SendAsync(HttpMethod.Delete, AliasPath(alicesAlias), accessToken: alice.AccessToken);
+        (status, _) = await Server.SendAsync(HttpMethod.Delete, AliasPath(alicesAlias), accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(200));
-        (status, body) = await _server.SendAsync(HttpMethod.Delete, AliasPath(alicesAlias), accessToken: alice.AccessToken);
+        (status, body) = await Server.SendAsync(HttpMethod.Delete, AliasPath(alicesAlias), accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(404));
 
-        (status, _) = await _server.SendAsync(HttpMethod.Get, AliasPath(bobsAlias));
+        (status, _) = await Server.SendAsync(HttpMethod.Get, AliasPath(bobsAlias));
         Assert.That(status, Is.EqualTo(404));
-        var (_, list) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/aliases", accessToken: alice.AccessToken);
+        var (_, list) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/aliases", accessToken: alice.AccessToken);
         Assert.That(list!["aliases"]!.AsArray(), Is.Empty);
     }
 
@@ -119,8 +106,8 @@ public sealed class AliasTests
     {
         var alice = await NewUserAsync("alice");
         var name = Accounts.UniqueName("created");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["room_alias_name"] = name });
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, AliasPath($"#{name}:localhost"));
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject { ["room_alias_name"] = name });
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, AliasPath($"#{name}:localhost"));
         Assert.That(status, Is.EqualTo(200));
         Assert.That((string?)body!["room_id"], Is.EqualTo(roomId));
     }

@@ -8,21 +8,11 @@ namespace Conduit.Net.Tests.Rooms;
 /// <c>/messages</c>, <c>/context</c> and <c>/timestamp_to_event</c>: pagination in both directions
 /// with stable tokens, filters, lazy-loaded members, and history visibility for users who join later.
 /// </summary>
-public sealed class HistoryTests
+public sealed class HistoryTests : ServerFixture
 {
-    private TestServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await TestServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
-    private Task<TestSession> NewUserAsync(string prefix) => _server.RegisterAsync(Accounts.UniqueName(prefix));
-
     private async Task<JsonNode> MessagesAsync(TestSession who, string roomId, string query)
     {
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?{query}", accessToken: who.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?{query}", accessToken: who.AccessToken);
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         return body!;
     }
@@ -57,10 +47,10 @@ public sealed class HistoryTests
     public async Task Paging_through_150_messages_either_way_returns_every_event_exactly_once_in_order()
     {
         var alice = await NewUserAsync("pager");
-        var roomId = await _server.CreateRoomAsync(alice);
+        var roomId = await Server.CreateRoomAsync(alice);
         var sent = new List<string>();
         for (var i = 0; i < 150; i++)
-            sent.Add(await _server.SendTextAsync(alice, roomId, $"message {i}"));
+            sent.Add(await Server.SendTextAsync(alice, roomId, $"message {i}"));
 
         var backwards = await PageAllAsync(alice, roomId, backwards: true, limit: 7);
         var forwards = await PageAllAsync(alice, roomId, backwards: false, limit: 11);
@@ -75,16 +65,16 @@ public sealed class HistoryTests
     public async Task Tokens_stay_valid_while_new_messages_arrive()
     {
         var alice = await NewUserAsync("stable");
-        var roomId = await _server.CreateRoomAsync(alice);
+        var roomId = await Server.CreateRoomAsync(alice);
         for (var i = 0; i < 5; i++)
-            await _server.SendTextAsync(alice, roomId, $"old {i}");
+            await Server.SendTextAsync(alice, roomId, $"old {i}");
         var page = await MessagesAsync(alice, roomId, "dir=b&limit=2");
         Assert.That(Bodies(page), Is.EqualTo(Expect("old 4", "old 3")));
         var end = (string)page["end"]!;
         var start = (string)page["start"]!;
 
         for (var i = 0; i < 3; i++)
-            await _server.SendTextAsync(alice, roomId, $"new {i}");
+            await Server.SendTextAsync(alice, roomId, $"new {i}");
 
         Assert.That(Bodies(await MessagesAsync(alice, roomId, $"dir=b&limit=2&from={end}")), Is.EqualTo(Expect("old 2", "old 1")));
         Assert.That(Bodies(await MessagesAsync(alice, roomId, $"dir=f&limit=10&from={start}")), Is.EqualTo(Expect("new 0", "new 1", "new 2")));
@@ -95,7 +85,7 @@ public sealed class HistoryTests
     public async Task The_end_token_is_left_out_at_the_start_of_the_room()
     {
         var alice = await NewUserAsync("edge");
-        var roomId = await _server.CreateRoomAsync(alice);
+        var roomId = await Server.CreateRoomAsync(alice);
         var page = await MessagesAsync(alice, roomId, "dir=b&limit=100");
         Assert.That(page["end"], Is.Null);
         Assert.That((string?)page["chunk"]!.AsArray().Last()!["type"], Is.EqualTo("m.room.create"));
@@ -104,14 +94,11 @@ public sealed class HistoryTests
     [Test]
     public async Task Filters_select_by_type_sender_and_url_and_lazy_loading_adds_the_senders_members()
     {
-        var alice = await NewUserAsync("filter");
-        var bob = await NewUserAsync("filtered");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
-        await _server.JoinAsync(bob, roomId);
-        await _server.SendTextAsync(alice, roomId, "from alice");
-        await _server.SendTextAsync(bob, roomId, "from bob");
-        await _server.SendRawAsync(bob, roomId, "m.room.message", new JsonObject { ["msgtype"] = "m.image", ["body"] = "picture", ["url"] = "mxc://localhost/pic" });
-        await _server.SendRawAsync(alice, roomId, "com.example.ping", new JsonObject());
+        var (alice, bob, roomId) = await Server.PublicRoomAsync("filter", "filtered");
+        await Server.SendTextAsync(alice, roomId, "from alice");
+        await Server.SendTextAsync(bob, roomId, "from bob");
+        await Server.SendRawAsync(bob, roomId, "m.room.message", new JsonObject { ["msgtype"] = "m.image", ["body"] = "picture", ["url"] = "mxc://localhost/pic" });
+        await Server.SendRawAsync(alice, roomId, "com.example.ping", new JsonObject());
 
         string Filter(JsonObject filter) => Uri.EscapeDataString(filter.ToJsonString());
 
@@ -139,8 +126,8 @@ public sealed class HistoryTests
     public async Task Bad_parameters_are_400_M_INVALID_PARAM(string query)
     {
         var alice = await NewUserAsync("bad");
-        var roomId = await _server.CreateRoomAsync(alice);
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?{query}", accessToken: alice.AccessToken);
+        var roomId = await Server.CreateRoomAsync(alice);
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?{query}", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(400));
         Assert.That(body.ErrCode(), Is.EqualTo("M_INVALID_PARAM"));
     }
@@ -184,7 +171,7 @@ public sealed class HistoryTests
     public async Task A_limit_over_the_cap_returns_at_most_1000_events()
     {
         var alice = await NewUserAsync("cap");
-        var roomId = await _server.CreateRoomAsync(alice);
+        var roomId = await Server.CreateRoomAsync(alice);
         var page = await MessagesAsync(alice, roomId, "dir=b&limit=100000");
         Assert.That(page["chunk"]!.AsArray(), Has.Count.LessThanOrEqualTo(1000));
     }
@@ -192,16 +179,16 @@ public sealed class HistoryTests
     private async Task<(TestSession Alice, string RoomId, string Before, string WhileInvited, string After)> VisibilityRoomAsync(string visibility, TestSession latecomer)
     {
         var alice = await NewUserAsync("historian");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject
         {
             ["preset"] = "public_chat",
             ["initial_state"] = new JsonArray(new JsonObject { ["type"] = "m.room.history_visibility", ["content"] = new JsonObject { ["history_visibility"] = visibility } }),
         });
-        var before = await _server.SendTextAsync(alice, roomId, "before the invite");
-        await _server.InviteAsync(alice, roomId, latecomer.UserId);
-        var whileInvited = await _server.SendTextAsync(alice, roomId, "while invited");
-        await _server.JoinAsync(latecomer, roomId);
-        var after = await _server.SendTextAsync(alice, roomId, "after the join");
+        var before = await Server.SendTextAsync(alice, roomId, "before the invite");
+        await Server.InviteAsync(alice, roomId, latecomer.UserId);
+        var whileInvited = await Server.SendTextAsync(alice, roomId, "while invited");
+        await Server.JoinAsync(latecomer, roomId);
+        var after = await Server.SendTextAsync(alice, roomId, "after the join");
         return (alice, roomId, before, whileInvited, after);
     }
 
@@ -214,7 +201,7 @@ public sealed class HistoryTests
         var bob = await NewUserAsync("late");
         var (_, roomId, before, _, _) = await VisibilityRoomAsync("shared", bob);
         Assert.That(await VisibleBodiesAsync(bob, roomId), Is.EqualTo(Expect("before the invite", "while invited", "after the join")));
-        var (status, _) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(before)}", accessToken: bob.AccessToken);
+        var (status, _) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(before)}", accessToken: bob.AccessToken);
         Assert.That(status, Is.EqualTo(200));
     }
 
@@ -224,10 +211,10 @@ public sealed class HistoryTests
         var bob = await NewUserAsync("late");
         var (_, roomId, before, whileInvited, _) = await VisibilityRoomAsync("invited", bob);
         Assert.That(await VisibleBodiesAsync(bob, roomId), Is.EqualTo(Expect("while invited", "after the join")));
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(before)}", accessToken: bob.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(before)}", accessToken: bob.AccessToken);
         Assert.That(status, Is.EqualTo(404));
         Assert.That(body.ErrCode(), Is.EqualTo("M_NOT_FOUND"));
-        (status, _) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(whileInvited)}", accessToken: bob.AccessToken);
+        (status, _) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(whileInvited)}", accessToken: bob.AccessToken);
         Assert.That(status, Is.EqualTo(200));
     }
 
@@ -239,28 +226,25 @@ public sealed class HistoryTests
         var page = await MessagesAsync(bob, roomId, "dir=f&limit=100");
         Assert.That(Bodies(page), Is.EqualTo(Expect("after the join")));
         Assert.That(page["chunk"]!.AsArray().Any(e => (string?)e!["type"] == "m.room.member" && (string?)e["state_key"] == bob.UserId && (string?)e["content"]!["membership"] == "join"), Is.True);
-        var (status, _) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(whileInvited)}", accessToken: bob.AccessToken);
+        var (status, _) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(whileInvited)}", accessToken: bob.AccessToken);
         Assert.That(status, Is.EqualTo(404));
-        (status, _) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(after)}", accessToken: bob.AccessToken);
+        (status, _) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(after)}", accessToken: bob.AccessToken);
         Assert.That(status, Is.EqualTo(200));
 
-        var (contextStatus, context) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/context/{RoomApi.Escape(whileInvited)}", accessToken: bob.AccessToken);
+        var (contextStatus, context) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/context/{RoomApi.Escape(whileInvited)}", accessToken: bob.AccessToken);
         Assert.That(contextStatus, Is.EqualTo(404), context?.ToJsonString());
     }
 
     [Test]
     public async Task A_user_who_left_sees_nothing_sent_after_they_left()
     {
-        var alice = await NewUserAsync("host");
-        var bob = await NewUserAsync("leaver");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
-        await _server.JoinAsync(bob, roomId);
-        await _server.SendTextAsync(alice, roomId, "while bob was here");
-        await _server.LeaveAsync(bob, roomId);
-        var afterLeaving = await _server.SendTextAsync(alice, roomId, "after bob left");
+        var (alice, bob, roomId) = await Server.PublicRoomAsync("host", "leaver");
+        await Server.SendTextAsync(alice, roomId, "while bob was here");
+        await Server.LeaveAsync(bob, roomId);
+        var afterLeaving = await Server.SendTextAsync(alice, roomId, "after bob left");
 
         Assert.That(await VisibleBodiesAsync(bob, roomId), Is.EqualTo(Expect("while bob was here")));
-        var (status, _) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(afterLeaving)}", accessToken: bob.AccessToken);
+        var (status, _) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(afterLeaving)}", accessToken: bob.AccessToken);
         Assert.That(status, Is.EqualTo(404));
     }
 
@@ -269,25 +253,25 @@ public sealed class HistoryTests
     {
         var alice = await NewUserAsync("open");
         var reader = await NewUserAsync("reader");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject
         {
             ["initial_state"] = new JsonArray(new JsonObject { ["type"] = "m.room.history_visibility", ["content"] = new JsonObject { ["history_visibility"] = "world_readable" } }),
         });
-        await _server.SendTextAsync(alice, roomId, "for the world");
+        await Server.SendTextAsync(alice, roomId, "for the world");
         Assert.That(await VisibleBodiesAsync(reader, roomId), Is.EqualTo(Expect("for the world")));
-        Assert.That((string?)(await _server.GetStateAsync(reader, roomId, "m.room.history_visibility"))["history_visibility"], Is.EqualTo("world_readable"));
+        Assert.That((string?)(await Server.GetStateAsync(reader, roomId, "m.room.history_visibility"))["history_visibility"], Is.EqualTo("world_readable"));
     }
 
     [Test]
     public async Task Context_returns_the_event_with_neighbours_state_and_tokens_that_continue_the_pagination()
     {
         var alice = await NewUserAsync("context");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["name"] = "ctx" });
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject { ["name"] = "ctx" });
         var ids = new List<string>();
         for (var i = 0; i < 10; i++)
-            ids.Add(await _server.SendTextAsync(alice, roomId, $"c{i}"));
+            ids.Add(await Server.SendTextAsync(alice, roomId, $"c{i}"));
 
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/context/{RoomApi.Escape(ids[5])}?limit=4", accessToken: alice.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/context/{RoomApi.Escape(ids[5])}?limit=4", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         Assert.That((string?)body!["event"]!["event_id"], Is.EqualTo(ids[5]));
         Assert.That(body["events_before"]!.AsArray().Select(e => (string?)e!["event_id"]), Is.EqualTo(new[] { ids[4], ids[3] }));
@@ -297,7 +281,7 @@ public sealed class HistoryTests
         Assert.That(Ids(await MessagesAsync(alice, roomId, $"dir=b&limit=1&from={body["start"]}")), Is.EqualTo(new[] { ids[2] }));
         Assert.That(Ids(await MessagesAsync(alice, roomId, $"dir=f&limit=1&from={body["end"]}")), Is.EqualTo(new[] { ids[8] }));
 
-        (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/context/{RoomApi.Escape("$unknown")}", accessToken: alice.AccessToken);
+        (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/context/{RoomApi.Escape("$unknown")}", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(404));
     }
 
@@ -305,23 +289,23 @@ public sealed class HistoryTests
     public async Task Timestamp_to_event_finds_the_nearest_event_in_either_direction()
     {
         var alice = await NewUserAsync("clock");
-        var roomId = await _server.CreateRoomAsync(alice);
-        var first = await _server.SendTextAsync(alice, roomId, "first");
-        var (_, firstEvent) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(first)}", accessToken: alice.AccessToken);
+        var roomId = await Server.CreateRoomAsync(alice);
+        var first = await Server.SendTextAsync(alice, roomId, "first");
+        var (_, firstEvent) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(first)}", accessToken: alice.AccessToken);
         var firstTs = (long)firstEvent!["origin_server_ts"]!;
         await Task.Delay(20);
-        var second = await _server.SendTextAsync(alice, roomId, "second");
+        var second = await Server.SendTextAsync(alice, roomId, "second");
 
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, $"/_matrix/client/v1/rooms/{RoomApi.Escape(roomId)}/timestamp_to_event?ts={firstTs + 1}&dir=f", accessToken: alice.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, $"/_matrix/client/v1/rooms/{RoomApi.Escape(roomId)}/timestamp_to_event?ts={firstTs + 1}&dir=f", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         Assert.That((string?)body!["event_id"], Is.EqualTo(second));
 
-        (status, body) = await _server.SendAsync(HttpMethod.Get, $"/_matrix/client/v1/rooms/{RoomApi.Escape(roomId)}/timestamp_to_event?ts={firstTs}&dir=b", accessToken: alice.AccessToken);
+        (status, body) = await Server.SendAsync(HttpMethod.Get, $"/_matrix/client/v1/rooms/{RoomApi.Escape(roomId)}/timestamp_to_event?ts={firstTs}&dir=b", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(200));
         Assert.That((string?)body!["event_id"], Is.EqualTo(first));
         Assert.That((long?)body["origin_server_ts"], Is.EqualTo(firstTs));
 
-        (status, body) = await _server.SendAsync(HttpMethod.Get, $"/_matrix/client/v1/rooms/{RoomApi.Escape(roomId)}/timestamp_to_event?ts={long.MaxValue / 2}&dir=f", accessToken: alice.AccessToken);
+        (status, body) = await Server.SendAsync(HttpMethod.Get, $"/_matrix/client/v1/rooms/{RoomApi.Escape(roomId)}/timestamp_to_event?ts={long.MaxValue / 2}&dir=f", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(404));
         Assert.That(body.ErrCode(), Is.EqualTo("M_NOT_FOUND"));
     }

@@ -7,30 +7,20 @@ namespace Conduit.Net.Tests.Rooms;
 /// Joining, leaving, forgetting, inviting, kicking, banning, unbanning and knocking, with the join
 /// rules and the refusals of each; the joined-room and member lists.
 /// </summary>
-public sealed class MembershipTests
+public sealed class MembershipTests : ServerFixture
 {
-    private TestServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await TestServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
-    private Task<TestSession> NewUserAsync(string prefix) => _server.RegisterAsync(Accounts.UniqueName(prefix));
-
     private Task<(int Status, JsonNode? Body)> PostAsync(TestSession who, string roomId, string action, JsonObject? body = null) =>
-        _server.PostRawAsync(who, $"{RoomApi.RoomPath(roomId)}/{action}", body);
+        Server.PostRawAsync(who, $"{RoomApi.RoomPath(roomId)}/{action}", body);
 
     private async Task<string?> MembershipAsync(TestSession reader, string roomId, string userId)
     {
-        var (status, body) = await _server.GetStateRawAsync(reader, roomId, "m.room.member", userId);
+        var (status, body) = await Server.GetStateRawAsync(reader, roomId, "m.room.member", userId);
         return status == 200 ? (string?)body!["membership"] : null;
     }
 
     private async Task<List<string>> JoinedRoomsAsync(TestSession who)
     {
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/joined_rooms", accessToken: who.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/joined_rooms", accessToken: who.AccessToken);
         Assert.That(status, Is.EqualTo(200));
         return [.. body!["joined_rooms"]!.AsArray().Select(n => (string)n!)];
     }
@@ -42,13 +32,13 @@ public sealed class MembershipTests
         var bob = await NewUserAsync("bob");
         var carol = await NewUserAsync("carol");
         var aliasName = Accounts.UniqueName("lobby");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat", ["room_alias_name"] = aliasName });
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat", ["room_alias_name"] = aliasName });
 
         var (status, body) = await PostAsync(bob, roomId, "join");
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         Assert.That((string?)body!["room_id"], Is.EqualTo(roomId));
 
-        (status, body) = await _server.PostRawAsync(carol, $"{RoomApi.Client}/join/{RoomApi.Escape($"#{aliasName}:localhost")}?server_name=elsewhere&via=elsewhere");
+        (status, body) = await Server.PostRawAsync(carol, $"{RoomApi.Client}/join/{RoomApi.Escape($"#{aliasName}:localhost")}?server_name=elsewhere&via=elsewhere");
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         Assert.That((string?)body!["room_id"], Is.EqualTo(roomId));
 
@@ -61,13 +51,13 @@ public sealed class MembershipTests
     {
         var alice = await NewUserAsync("alice");
         var bob = await NewUserAsync("bob");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "private_chat" });
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "private_chat" });
 
         var (status, body) = await PostAsync(bob, roomId, "join");
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
 
-        await _server.InviteAsync(alice, roomId, bob.UserId);
+        await Server.InviteAsync(alice, roomId, bob.UserId);
         Assert.That(await MembershipAsync(alice, roomId, bob.UserId), Is.EqualTo("invite"));
         (status, _) = await PostAsync(bob, roomId, "join");
         Assert.That(status, Is.EqualTo(200));
@@ -78,10 +68,10 @@ public sealed class MembershipTests
     public async Task Joining_an_unknown_room_or_alias_is_404()
     {
         var bob = await NewUserAsync("bob");
-        var (status, body) = await _server.PostRawAsync(bob, $"{RoomApi.Client}/join/{RoomApi.Escape("#nobody-made-this:localhost")}");
+        var (status, body) = await Server.PostRawAsync(bob, $"{RoomApi.Client}/join/{RoomApi.Escape("#nobody-made-this:localhost")}");
         Assert.That(status, Is.EqualTo(404));
         Assert.That(body.ErrCode(), Is.EqualTo("M_NOT_FOUND"));
-        (status, body) = await _server.PostRawAsync(bob, $"{RoomApi.Client}/join/{RoomApi.Escape("!nowhere:localhost")}");
+        (status, body) = await Server.PostRawAsync(bob, $"{RoomApi.Client}/join/{RoomApi.Escape("!nowhere:localhost")}");
         Assert.That(status, Is.EqualTo(404));
         Assert.That(body.ErrCode(), Is.EqualTo("M_NOT_FOUND"));
     }
@@ -91,12 +81,12 @@ public sealed class MembershipTests
     {
         var alice = await NewUserAsync("alice");
         var bob = await NewUserAsync("bob");
-        await _server.SendAsync(HttpMethod.Put, $"{RoomApi.Client}/profile/{RoomApi.Escape(bob.UserId)}/avatar_url", new JsonObject { ["avatar_url"] = "mxc://localhost/bobface" }, bob.AccessToken);
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
+        await Server.SendAsync(HttpMethod.Put, $"{RoomApi.Client}/profile/{RoomApi.Escape(bob.UserId)}/avatar_url", new JsonObject { ["avatar_url"] = "mxc://localhost/bobface" }, bob.AccessToken);
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
         var (status, _) = await PostAsync(bob, roomId, "join", new JsonObject { ["reason"] = "saying hi" });
         Assert.That(status, Is.EqualTo(200));
 
-        var member = await _server.GetStateAsync(alice, roomId, "m.room.member", bob.UserId);
+        var member = await Server.GetStateAsync(alice, roomId, "m.room.member", bob.UserId);
         Assert.That((string?)member["displayname"], Is.EqualTo(bob.UserId[1..bob.UserId.IndexOf(':')]));
         Assert.That((string?)member["avatar_url"], Is.EqualTo("mxc://localhost/bobface"));
         Assert.That((string?)member["reason"], Is.EqualTo("saying hi"));
@@ -106,30 +96,30 @@ public sealed class MembershipTests
     public async Task A_new_display_name_or_avatar_reaches_the_member_event_of_every_joined_room()
     {
         var alice = await NewUserAsync("alice");
-        var first = await _server.CreateRoomAsync(alice);
-        var second = await _server.CreateRoomAsync(alice);
-        var left = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
+        var first = await Server.CreateRoomAsync(alice);
+        var second = await Server.CreateRoomAsync(alice);
+        var left = await Server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
         var bob = await NewUserAsync("bob");
-        await _server.JoinAsync(bob, left);
-        await _server.LeaveAsync(alice, left);
+        await Server.JoinAsync(bob, left);
+        await Server.LeaveAsync(alice, left);
         var profile = $"{RoomApi.Client}/profile/{RoomApi.Escape(alice.UserId)}";
 
-        var (status, _) = await _server.SendAsync(HttpMethod.Put, $"{profile}/displayname", new JsonObject { ["displayname"] = "Alice Renamed" }, alice.AccessToken);
+        var (status, _) = await Server.SendAsync(HttpMethod.Put, $"{profile}/displayname", new JsonObject { ["displayname"] = "Alice Renamed" }, alice.AccessToken);
         Assert.That(status, Is.EqualTo(200));
-        (status, _) = await _server.SendAsync(HttpMethod.Put, $"{profile}/avatar_url", new JsonObject { ["avatar_url"] = "mxc://localhost/new" }, alice.AccessToken);
+        (status, _) = await Server.SendAsync(HttpMethod.Put, $"{profile}/avatar_url", new JsonObject { ["avatar_url"] = "mxc://localhost/new" }, alice.AccessToken);
         Assert.That(status, Is.EqualTo(200));
         foreach (var roomId in new[] { first, second })
         {
-            var member = await _server.GetStateAsync(alice, roomId, "m.room.member", alice.UserId);
+            var member = await Server.GetStateAsync(alice, roomId, "m.room.member", alice.UserId);
             Assert.That((string?)member["membership"], Is.EqualTo("join"));
             Assert.That((string?)member["displayname"], Is.EqualTo("Alice Renamed"));
             Assert.That((string?)member["avatar_url"], Is.EqualTo("mxc://localhost/new"));
         }
-        Assert.That((string?)(await _server.GetStateAsync(bob, left, "m.room.member", alice.UserId))["displayname"], Is.Not.EqualTo("Alice Renamed"), "rooms one left keep the old event");
+        Assert.That((string?)(await Server.GetStateAsync(bob, left, "m.room.member", alice.UserId))["displayname"], Is.Not.EqualTo("Alice Renamed"), "rooms one left keep the old event");
 
-        (status, _) = await _server.SendAsync(HttpMethod.Delete, $"{profile}/avatar_url", accessToken: alice.AccessToken);
+        (status, _) = await Server.SendAsync(HttpMethod.Delete, $"{profile}/avatar_url", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(200));
-        Assert.That((await _server.GetStateAsync(alice, first, "m.room.member", alice.UserId))["avatar_url"], Is.Null);
+        Assert.That((await Server.GetStateAsync(alice, first, "m.room.member", alice.UserId))["avatar_url"], Is.Null);
     }
 
     [Test]
@@ -137,15 +127,15 @@ public sealed class MembershipTests
     {
         var alice = await NewUserAsync("alice");
         var bob = await NewUserAsync("bob");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat", ["name"] = "before" });
-        await _server.JoinAsync(bob, roomId);
-        await _server.LeaveAsync(bob, roomId);
-        await _server.PutStateAsync(alice, roomId, "m.room.name", "", new JsonObject { ["name"] = "after" });
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat", ["name"] = "before" });
+        await Server.JoinAsync(bob, roomId);
+        await Server.LeaveAsync(bob, roomId);
+        await Server.PutStateAsync(alice, roomId, "m.room.name", "", new JsonObject { ["name"] = "after" });
 
         Assert.That(await JoinedRoomsAsync(bob), Is.Empty);
-        Assert.That((string?)(await _server.GetStateAsync(bob, roomId, "m.room.name"))["name"], Is.EqualTo("before"));
+        Assert.That((string?)(await Server.GetStateAsync(bob, roomId, "m.room.name"))["name"], Is.EqualTo("before"));
         Assert.That(await MembershipAsync(bob, roomId, bob.UserId), Is.EqualTo("leave"));
-        var (status, body) = await _server.SendRawAsync(bob, roomId, "m.room.message", new JsonObject { ["body"] = "ghost" });
+        var (status, body) = await Server.SendRawAsync(bob, roomId, "m.room.message", new JsonObject { ["body"] = "ghost" });
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
     }
@@ -155,8 +145,8 @@ public sealed class MembershipTests
     {
         var alice = await NewUserAsync("alice");
         var bob = await NewUserAsync("bob");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["invite"] = new JsonArray(bob.UserId) });
-        await _server.LeaveAsync(bob, roomId);
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject { ["invite"] = new JsonArray(bob.UserId) });
+        await Server.LeaveAsync(bob, roomId);
         Assert.That(await MembershipAsync(alice, roomId, bob.UserId), Is.EqualTo("leave"));
         var (status, _) = await PostAsync(bob, roomId, "join");
         Assert.That(status, Is.EqualTo(403), "the rejected invite no longer lets bob in");
@@ -165,29 +155,26 @@ public sealed class MembershipTests
     [Test]
     public async Task Forget_is_refused_while_joined_and_after_leaving_the_history_is_gone()
     {
-        var alice = await NewUserAsync("alice");
-        var bob = await NewUserAsync("bob");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
-        await _server.JoinAsync(bob, roomId);
-        await _server.SendTextAsync(alice, roomId, "remember me");
+        var (alice, bob, roomId) = await Server.PublicRoomAsync("alice", "bob");
+        await Server.SendTextAsync(alice, roomId, "remember me");
 
         var (status, body) = await PostAsync(bob, roomId, "forget");
         Assert.That(status, Is.EqualTo(400));
         Assert.That(body.ErrCode(), Is.EqualTo("M_UNKNOWN"));
 
-        await _server.LeaveAsync(bob, roomId);
-        (status, _) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=b", accessToken: bob.AccessToken);
+        await Server.LeaveAsync(bob, roomId);
+        (status, _) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=b", accessToken: bob.AccessToken);
         Assert.That(status, Is.EqualTo(200), "a left user still reads what they saw");
 
         (status, body) = await PostAsync(bob, roomId, "forget");
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
-        (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=b", accessToken: bob.AccessToken);
+        (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=b", accessToken: bob.AccessToken);
         Assert.That(status, Is.EqualTo(403));
-        (status, _) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/state", accessToken: bob.AccessToken);
+        (status, _) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/state", accessToken: bob.AccessToken);
         Assert.That(status, Is.EqualTo(403));
 
-        await _server.JoinAsync(bob, roomId);
-        (status, _) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=b", accessToken: bob.AccessToken);
+        await Server.JoinAsync(bob, roomId);
+        (status, _) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=b", accessToken: bob.AccessToken);
         Assert.That(status, Is.EqualTo(200), "joining again ends the forgetting");
     }
 
@@ -197,8 +184,8 @@ public sealed class MembershipTests
         var alice = await NewUserAsync("alice");
         var bob = await NewUserAsync("bob");
         var carol = await NewUserAsync("carol");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
-        await _server.JoinAsync(bob, roomId);
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
+        await Server.JoinAsync(bob, roomId);
 
         var (status, body) = await PostAsync(bob, roomId, "invite", new JsonObject { ["user_id"] = carol.UserId });
         Assert.That(status, Is.EqualTo(403), "public_chat needs power 50 to invite");
@@ -226,9 +213,9 @@ public sealed class MembershipTests
         var alice = await NewUserAsync("alice");
         var bob = await NewUserAsync("bob");
         var carol = await NewUserAsync("carol");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat", ["room_version"] = "11" });
-        await _server.JoinAsync(bob, roomId);
-        await _server.JoinAsync(carol, roomId);
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat", ["room_version"] = "11" });
+        await Server.JoinAsync(bob, roomId);
+        await Server.JoinAsync(carol, roomId);
 
         var (status, body) = await PostAsync(bob, roomId, "kick", new JsonObject { ["user_id"] = alice.UserId });
         Assert.That(status, Is.EqualTo(403), "bob may not kick the higher-powered alice");
@@ -238,7 +225,7 @@ public sealed class MembershipTests
 
         (status, body) = await PostAsync(alice, roomId, "kick", new JsonObject { ["user_id"] = carol.UserId, ["reason"] = "too loud" });
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
-        var member = await _server.GetStateAsync(alice, roomId, "m.room.member", carol.UserId);
+        var member = await Server.GetStateAsync(alice, roomId, "m.room.member", carol.UserId);
         Assert.That((string?)member["membership"], Is.EqualTo("leave"));
         Assert.That((string?)member["reason"], Is.EqualTo("too loud"));
 
@@ -251,10 +238,7 @@ public sealed class MembershipTests
     [Test]
     public async Task A_banned_user_cannot_join_until_unbanned()
     {
-        var alice = await NewUserAsync("alice");
-        var bob = await NewUserAsync("bob");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
-        await _server.JoinAsync(bob, roomId);
+        var (alice, bob, roomId) = await Server.PublicRoomAsync("alice", "bob");
 
         var (status, body) = await PostAsync(alice, roomId, "ban", new JsonObject { ["user_id"] = bob.UserId, ["reason"] = "spam" });
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
@@ -279,12 +263,7 @@ public sealed class MembershipTests
     [Test]
     public async Task Banning_needs_the_ban_level()
     {
-        var alice = await NewUserAsync("alice");
-        var bob = await NewUserAsync("bob");
-        var carol = await NewUserAsync("carol");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
-        await _server.JoinAsync(bob, roomId);
-        await _server.JoinAsync(carol, roomId);
+        var (alice, bob, carol, roomId) = await Server.PublicRoomAsync("alice", "bob", "carol");
         var (status, body) = await PostAsync(bob, roomId, "ban", new JsonObject { ["user_id"] = carol.UserId });
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
@@ -295,20 +274,20 @@ public sealed class MembershipTests
     {
         var alice = await NewUserAsync("alice");
         var bob = await NewUserAsync("bob");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject
         {
             ["initial_state"] = new JsonArray(new JsonObject { ["type"] = "m.room.join_rules", ["content"] = new JsonObject { ["join_rule"] = "knock" } }),
         });
 
-        var (status, body) = await _server.PostRawAsync(bob, $"{RoomApi.Client}/knock/{RoomApi.Escape(roomId)}", new JsonObject { ["reason"] = "let me in" });
+        var (status, body) = await Server.PostRawAsync(bob, $"{RoomApi.Client}/knock/{RoomApi.Escape(roomId)}", new JsonObject { ["reason"] = "let me in" });
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         Assert.That((string?)body!["room_id"], Is.EqualTo(roomId));
-        var knock = await _server.GetStateAsync(alice, roomId, "m.room.member", bob.UserId);
+        var knock = await Server.GetStateAsync(alice, roomId, "m.room.member", bob.UserId);
         Assert.That((string?)knock["membership"], Is.EqualTo("knock"));
         Assert.That((string?)knock["reason"], Is.EqualTo("let me in"));
 
-        await _server.InviteAsync(alice, roomId, bob.UserId);
-        await _server.JoinAsync(bob, roomId);
+        await Server.InviteAsync(alice, roomId, bob.UserId);
+        await Server.JoinAsync(bob, roomId);
         Assert.That(await MembershipAsync(alice, roomId, bob.UserId), Is.EqualTo("join"));
     }
 
@@ -317,13 +296,13 @@ public sealed class MembershipTests
     {
         var alice = await NewUserAsync("alice");
         var bob = await NewUserAsync("bob");
-        var inviteOnly = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "private_chat" });
-        var (status, body) = await _server.PostRawAsync(bob, $"{RoomApi.Client}/knock/{RoomApi.Escape(inviteOnly)}");
+        var inviteOnly = await Server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "private_chat" });
+        var (status, body) = await Server.PostRawAsync(bob, $"{RoomApi.Client}/knock/{RoomApi.Escape(inviteOnly)}");
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
 
-        var oldVersion = await _server.CreateRoomAsync(alice, new JsonObject { ["room_version"] = "6" });
-        (status, body) = await _server.PostRawAsync(bob, $"{RoomApi.Client}/knock/{RoomApi.Escape(oldVersion)}");
+        var oldVersion = await Server.CreateRoomAsync(alice, new JsonObject { ["room_version"] = "6" });
+        (status, body) = await Server.PostRawAsync(bob, $"{RoomApi.Client}/knock/{RoomApi.Escape(oldVersion)}");
         Assert.That(status, Is.EqualTo(403), "room version 6 has no knocking");
     }
 
@@ -333,9 +312,9 @@ public sealed class MembershipTests
         var alice = await NewUserAsync("alice");
         var bob = await NewUserAsync("bob");
         var outsider = await NewUserAsync("outsider");
-        var space = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
-        await _server.JoinAsync(bob, space);
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject
+        var space = await Server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
+        await Server.JoinAsync(bob, space);
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject
         {
             ["initial_state"] = new JsonArray(new JsonObject
             {
@@ -354,7 +333,7 @@ public sealed class MembershipTests
 
         (status, body) = await PostAsync(bob, roomId, "join");
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
-        var member = await _server.GetStateAsync(alice, roomId, "m.room.member", bob.UserId);
+        var member = await Server.GetStateAsync(alice, roomId, "m.room.member", bob.UserId);
         Assert.That((string?)member["membership"], Is.EqualTo("join"));
         Assert.That((string?)member["join_authorised_via_users_server"], Is.EqualTo(alice.UserId));
     }
@@ -365,15 +344,15 @@ public sealed class MembershipTests
         var alice = await NewUserAsync("alice");
         var bob = await NewUserAsync("bob");
         var carol = await NewUserAsync("carol");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
-        await _server.JoinAsync(bob, roomId);
-        var (_, page) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=b&limit=1", accessToken: alice.AccessToken);
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
+        await Server.JoinAsync(bob, roomId);
+        var (_, page) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=b&limit=1", accessToken: alice.AccessToken);
         var beforeCarol = (string)page!["start"]!;
-        await _server.InviteAsync(alice, roomId, carol.UserId);
+        await Server.InviteAsync(alice, roomId, carol.UserId);
 
         async Task<List<string>> MembersAsync(string query)
         {
-            var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/members{query}", accessToken: bob.AccessToken);
+            var (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/members{query}", accessToken: bob.AccessToken);
             Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
             return [.. body!["chunk"]!.AsArray().Select(e => $"{e!["state_key"]}={e["content"]!["membership"]}").Order()];
         }
@@ -385,7 +364,7 @@ public sealed class MembershipTests
         Assert.That(await MembersAsync($"?at={beforeCarol}"), Is.EquivalentTo(new[] { $"{alice.UserId}=join", $"{bob.UserId}=join" }));
 
         var stranger = await NewUserAsync("stranger");
-        var (forbidden, error) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/members", accessToken: stranger.AccessToken);
+        var (forbidden, error) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/members", accessToken: stranger.AccessToken);
         Assert.That(forbidden, Is.EqualTo(403));
         Assert.That(error.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
     }
@@ -396,16 +375,16 @@ public sealed class MembershipTests
         var alice = await NewUserAsync("alice");
         var bob = await NewUserAsync("bob");
         var carol = await NewUserAsync("carol");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat", ["invite"] = new JsonArray(carol.UserId) });
-        await _server.JoinAsync(bob, roomId);
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat", ["invite"] = new JsonArray(carol.UserId) });
+        await Server.JoinAsync(bob, roomId);
 
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/joined_members", accessToken: alice.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/joined_members", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(200));
         var joined = body!["joined"]!.AsObject();
         Assert.That(joined.Select(p => p.Key), Is.EquivalentTo(new[] { alice.UserId, bob.UserId }));
         Assert.That((string?)joined[bob.UserId]!["display_name"], Is.EqualTo(bob.UserId[1..bob.UserId.IndexOf(':')]));
 
-        (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/joined_members", accessToken: carol.AccessToken);
+        (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/joined_members", accessToken: carol.AccessToken);
         Assert.That(status, Is.EqualTo(403), "invited is not joined");
     }
 }

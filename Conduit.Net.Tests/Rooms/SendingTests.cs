@@ -9,37 +9,18 @@ namespace Conduit.Net.Tests.Rooms;
 /// Sending message and state events, reading state and single events, redacting: transaction ids,
 /// power levels, and what non-members may not do.
 /// </summary>
-public sealed class SendingTests
+public sealed class SendingTests : ServerFixture
 {
-    private TestServer _server = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => _server = await TestServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _server.DisposeAsync();
-
-    private Task<TestSession> NewUserAsync(string prefix = "sender") => _server.RegisterAsync(Accounts.UniqueName(prefix));
-
-    private async Task<(TestSession Alice, TestSession Bob, string RoomId)> PublicRoomWithTwoAsync()
-    {
-        var alice = await NewUserAsync("alice");
-        var bob = await NewUserAsync("bob");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
-        await _server.JoinAsync(bob, roomId);
-        return (alice, bob, roomId);
-    }
-
     [Test]
     public async Task The_same_txn_id_from_the_same_device_returns_the_same_event()
     {
-        var alice = await NewUserAsync();
-        var roomId = await _server.CreateRoomAsync(alice);
-        var first = await _server.SendTextAsync(alice, roomId, "once", "fixed-txn");
-        var second = await _server.SendTextAsync(alice, roomId, "once", "fixed-txn");
+        var alice = await NewUserAsync("sender");
+        var roomId = await Server.CreateRoomAsync(alice);
+        var first = await Server.SendTextAsync(alice, roomId, "once", "fixed-txn");
+        var second = await Server.SendTextAsync(alice, roomId, "once", "fixed-txn");
         Assert.That(second, Is.EqualTo(first));
 
-        var (_, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=b&limit=5", accessToken: alice.AccessToken);
+        var (_, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=b&limit=5", accessToken: alice.AccessToken);
         var bodies = body!["chunk"]!.AsArray().Where(e => (string?)e!["type"] == "m.room.message").ToList();
         Assert.That(bodies, Has.Count.EqualTo(1), "one event, not two");
         Assert.That((string?)bodies[0]!["unsigned"]!["transaction_id"], Is.EqualTo("fixed-txn"));
@@ -48,44 +29,44 @@ public sealed class SendingTests
     [Test]
     public async Task The_same_txn_id_from_another_device_is_a_new_event_without_that_devices_txn_id()
     {
-        var alice = await NewUserAsync();
-        var phone = await _server.LoginAsync(alice.UserId);
-        var roomId = await _server.CreateRoomAsync(alice);
-        var fromLaptop = await _server.SendTextAsync(alice, roomId, "a", "shared-txn");
-        var fromPhone = await _server.SendTextAsync(phone, roomId, "b", "shared-txn");
+        var alice = await NewUserAsync("sender");
+        var phone = await Server.LoginAsync(alice.UserId);
+        var roomId = await Server.CreateRoomAsync(alice);
+        var fromLaptop = await Server.SendTextAsync(alice, roomId, "a", "shared-txn");
+        var fromPhone = await Server.SendTextAsync(phone, roomId, "b", "shared-txn");
         Assert.That(fromPhone, Is.Not.EqualTo(fromLaptop));
 
-        var (_, seenByPhone) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(fromLaptop)}", accessToken: phone.AccessToken);
+        var (_, seenByPhone) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(fromLaptop)}", accessToken: phone.AccessToken);
         Assert.That(seenByPhone!["unsigned"]?["transaction_id"], Is.Null, "only the sending device sees its transaction id");
-        var (_, seenByLaptop) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(fromLaptop)}", accessToken: alice.AccessToken);
+        var (_, seenByLaptop) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(fromLaptop)}", accessToken: alice.AccessToken);
         Assert.That((string?)seenByLaptop!["unsigned"]!["transaction_id"], Is.EqualTo("shared-txn"));
     }
 
     [Test]
     public async Task Txn_ids_and_looked_up_ids_of_any_length_are_no_server_error()
     {
-        var alice = await NewUserAsync();
-        var roomId = await _server.CreateRoomAsync(alice);
+        var alice = await NewUserAsync("sender");
+        var roomId = await Server.CreateRoomAsync(alice);
         var longTxn = new string('t', 3000);
-        var first = await _server.SendTextAsync(alice, roomId, "long txn", longTxn);
-        Assert.That(await _server.SendTextAsync(alice, roomId, "long txn", longTxn), Is.EqualTo(first));
+        var first = await Server.SendTextAsync(alice, roomId, "long txn", longTxn);
+        Assert.That(await Server.SendTextAsync(alice, roomId, "long txn", longTxn), Is.EqualTo(first));
 
         var longId = "$" + new string('e', 3000);
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(longId)}", accessToken: alice.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(longId)}", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(404), body?.ToJsonString());
-        (status, body) = await _server.GetStateRawAsync(alice, roomId, "m.room.member", new string('k', 3000));
+        (status, body) = await Server.GetStateRawAsync(alice, roomId, "m.room.member", new string('k', 3000));
         Assert.That(status, Is.EqualTo(404), body?.ToJsonString());
-        (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath("!" + new string('r', 3000) + ":localhost")}/state", accessToken: alice.AccessToken);
+        (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath("!" + new string('r', 3000) + ":localhost")}/state", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(403), body?.ToJsonString());
     }
 
     [Test]
     public async Task A_sent_event_reads_back_in_the_client_format()
     {
-        var alice = await NewUserAsync();
-        var roomId = await _server.CreateRoomAsync(alice);
-        var eventId = await _server.SendTextAsync(alice, roomId, "hello");
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(eventId)}", accessToken: alice.AccessToken);
+        var alice = await NewUserAsync("sender");
+        var roomId = await Server.CreateRoomAsync(alice);
+        var eventId = await Server.SendTextAsync(alice, roomId, "hello");
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(eventId)}", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(200));
         Assert.That((string?)body!["event_id"], Is.EqualTo(eventId));
         Assert.That((string?)body["room_id"], Is.EqualTo(roomId));
@@ -101,13 +82,13 @@ public sealed class SendingTests
     [Test]
     public async Task Sending_to_a_room_one_is_not_in_is_403_M_FORBIDDEN()
     {
-        var (_, _, roomId) = await PublicRoomWithTwoAsync();
+        var (_, _, roomId) = await Server.PublicRoomAsync("alice", "bob");
         var stranger = await NewUserAsync("stranger");
-        var (status, body) = await _server.SendRawAsync(stranger, roomId, "m.room.message", new JsonObject { ["body"] = "x" });
+        var (status, body) = await Server.SendRawAsync(stranger, roomId, "m.room.message", new JsonObject { ["body"] = "x" });
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
 
-        (status, body) = await _server.SendRawAsync(stranger, "!unknown:localhost", "m.room.message", new JsonObject { ["body"] = "x" });
+        (status, body) = await Server.SendRawAsync(stranger, "!unknown:localhost", "m.room.message", new JsonObject { ["body"] = "x" });
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
     }
@@ -115,8 +96,8 @@ public sealed class SendingTests
     [Test]
     public async Task Sending_state_without_the_power_level_is_403_with_the_reason()
     {
-        var (_, bob, roomId) = await PublicRoomWithTwoAsync();
-        var (status, body) = await _server.PutStateRawAsync(bob, roomId, "m.room.name", "", new JsonObject { ["name"] = "mine now" });
+        var (_, bob, roomId) = await Server.PublicRoomAsync("alice", "bob");
+        var (status, body) = await Server.PutStateRawAsync(bob, roomId, "m.room.name", "", new JsonObject { ["name"] = "mine now" });
         Assert.That(status, Is.EqualTo(403), body?.ToJsonString());
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
         Assert.That((string?)body!["error"], Does.Contain("power level"));
@@ -125,11 +106,11 @@ public sealed class SendingTests
     [Test]
     public async Task Messages_below_events_default_are_403()
     {
-        var (alice, bob, roomId) = await PublicRoomWithTwoAsync();
-        var levels = (await _server.GetStateAsync(alice, roomId, "m.room.power_levels")).AsObject();
+        var (alice, bob, roomId) = await Server.PublicRoomAsync("alice", "bob");
+        var levels = (await Server.GetStateAsync(alice, roomId, "m.room.power_levels")).AsObject();
         levels["events_default"] = 20;
-        await _server.PutStateAsync(alice, roomId, "m.room.power_levels", "", levels);
-        var (status, body) = await _server.SendRawAsync(bob, roomId, "m.room.message", new JsonObject { ["body"] = "muted" });
+        await Server.PutStateAsync(alice, roomId, "m.room.power_levels", "", levels);
+        var (status, body) = await Server.SendRawAsync(bob, roomId, "m.room.message", new JsonObject { ["body"] = "muted" });
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
     }
@@ -137,16 +118,16 @@ public sealed class SendingTests
     [Test]
     public async Task State_without_a_state_key_reads_the_empty_key_and_format_event_gives_the_whole_event()
     {
-        var alice = await NewUserAsync();
-        var roomId = await _server.CreateRoomAsync(alice);
-        var eventId = await _server.PutStateAsync(alice, roomId, "m.room.topic", "", new JsonObject { ["topic"] = "first" });
+        var alice = await NewUserAsync("sender");
+        var roomId = await Server.CreateRoomAsync(alice);
+        var eventId = await Server.PutStateAsync(alice, roomId, "m.room.topic", "", new JsonObject { ["topic"] = "first" });
 
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/state/m.room.topic", accessToken: alice.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/state/m.room.topic", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(200));
         Assert.That((string?)body!["topic"], Is.EqualTo("first"));
 
-        var second = await _server.PutStateAsync(alice, roomId, "m.room.topic", "", new JsonObject { ["topic"] = "second" });
-        (status, body) = await _server.GetStateRawAsync(alice, roomId, "m.room.topic", "", "event");
+        var second = await Server.PutStateAsync(alice, roomId, "m.room.topic", "", new JsonObject { ["topic"] = "second" });
+        (status, body) = await Server.GetStateRawAsync(alice, roomId, "m.room.topic", "", "event");
         Assert.That(status, Is.EqualTo(200));
         Assert.That((string?)body!["event_id"], Is.EqualTo(second));
         Assert.That((string?)body["state_key"], Is.EqualTo(""));
@@ -157,9 +138,9 @@ public sealed class SendingTests
     [Test]
     public async Task Missing_state_is_404_M_NOT_FOUND()
     {
-        var alice = await NewUserAsync();
-        var roomId = await _server.CreateRoomAsync(alice);
-        var (status, body) = await _server.GetStateRawAsync(alice, roomId, "m.room.avatar");
+        var alice = await NewUserAsync("sender");
+        var roomId = await Server.CreateRoomAsync(alice);
+        var (status, body) = await Server.GetStateRawAsync(alice, roomId, "m.room.avatar");
         Assert.That(status, Is.EqualTo(404));
         Assert.That(body.ErrCode(), Is.EqualTo("M_NOT_FOUND"));
     }
@@ -167,20 +148,20 @@ public sealed class SendingTests
     [Test]
     public async Task Non_members_cannot_read_state_or_events_of_a_private_room()
     {
-        var alice = await NewUserAsync();
+        var alice = await NewUserAsync("sender");
         var stranger = await NewUserAsync("stranger");
-        var roomId = await _server.CreateRoomAsync(alice);
-        var eventId = await _server.SendTextAsync(alice, roomId, "secret");
+        var roomId = await Server.CreateRoomAsync(alice);
+        var eventId = await Server.SendTextAsync(alice, roomId, "secret");
 
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/state", accessToken: stranger.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/state", accessToken: stranger.AccessToken);
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
-        (status, body) = await _server.GetStateRawAsync(stranger, roomId, "m.room.create");
+        (status, body) = await Server.GetStateRawAsync(stranger, roomId, "m.room.create");
         Assert.That(status, Is.EqualTo(403));
-        (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(eventId)}", accessToken: stranger.AccessToken);
+        (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(eventId)}", accessToken: stranger.AccessToken);
         Assert.That(status, Is.EqualTo(404));
         Assert.That(body.ErrCode(), Is.EqualTo("M_NOT_FOUND"));
-        (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=b", accessToken: stranger.AccessToken);
+        (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=b", accessToken: stranger.AccessToken);
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
     }
@@ -188,10 +169,10 @@ public sealed class SendingTests
     [Test]
     public async Task The_whole_state_lists_every_state_event_once()
     {
-        var alice = await NewUserAsync();
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["name"] = "n" });
-        await _server.PutStateAsync(alice, roomId, "m.room.name", "", new JsonObject { ["name"] = "renamed" });
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/state", accessToken: alice.AccessToken);
+        var alice = await NewUserAsync("sender");
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject { ["name"] = "n" });
+        await Server.PutStateAsync(alice, roomId, "m.room.name", "", new JsonObject { ["name"] = "renamed" });
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/state", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(200));
         var keys = body!.AsArray().Select(e => $"{e!["type"]}|{e["state_key"]}").ToList();
         Assert.That(keys, Is.Unique);
@@ -203,13 +184,13 @@ public sealed class SendingTests
     [Test]
     public async Task A_redacted_event_is_served_redacted_with_redacted_because()
     {
-        var (alice, bob, roomId) = await PublicRoomWithTwoAsync();
-        var eventId = await _server.SendTextAsync(bob, roomId, "oops");
-        var (status, body) = await _server.SendAsync(HttpMethod.Put, $"{RoomApi.RoomPath(roomId)}/redact/{RoomApi.Escape(eventId)}/{RoomApi.NewTxnId()}", new JsonObject { ["reason"] = "typo" }, bob.AccessToken);
+        var (alice, bob, roomId) = await Server.PublicRoomAsync("alice", "bob");
+        var eventId = await Server.SendTextAsync(bob, roomId, "oops");
+        var (status, body) = await Server.SendAsync(HttpMethod.Put, $"{RoomApi.RoomPath(roomId)}/redact/{RoomApi.Escape(eventId)}/{RoomApi.NewTxnId()}", new JsonObject { ["reason"] = "typo" }, bob.AccessToken);
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         var redactionId = (string)body!["event_id"]!;
 
-        (status, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(eventId)}", accessToken: alice.AccessToken);
+        (status, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(eventId)}", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(200));
         Assert.That(body!["content"]!.AsObject(), Is.Empty);
         Assert.That((string?)body["unsigned"]!["redacted_because"]!["event_id"], Is.EqualTo(redactionId));
@@ -219,30 +200,30 @@ public sealed class SendingTests
     [Test]
     public async Task Redacting_another_users_event_needs_the_redact_level()
     {
-        var (alice, bob, roomId) = await PublicRoomWithTwoAsync();
-        var aliceEvent = await _server.SendTextAsync(alice, roomId, "mine");
-        var (status, body) = await _server.SendAsync(HttpMethod.Put, $"{RoomApi.RoomPath(roomId)}/redact/{RoomApi.Escape(aliceEvent)}/{RoomApi.NewTxnId()}", new JsonObject(), bob.AccessToken);
+        var (alice, bob, roomId) = await Server.PublicRoomAsync("alice", "bob");
+        var aliceEvent = await Server.SendTextAsync(alice, roomId, "mine");
+        var (status, body) = await Server.SendAsync(HttpMethod.Put, $"{RoomApi.RoomPath(roomId)}/redact/{RoomApi.Escape(aliceEvent)}/{RoomApi.NewTxnId()}", new JsonObject(), bob.AccessToken);
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
 
-        var bobEvent = await _server.SendTextAsync(bob, roomId, "his");
-        (status, body) = await _server.SendAsync(HttpMethod.Put, $"{RoomApi.RoomPath(roomId)}/redact/{RoomApi.Escape(bobEvent)}/{RoomApi.NewTxnId()}", new JsonObject(), alice.AccessToken);
+        var bobEvent = await Server.SendTextAsync(bob, roomId, "his");
+        (status, body) = await Server.SendAsync(HttpMethod.Put, $"{RoomApi.RoomPath(roomId)}/redact/{RoomApi.Escape(bobEvent)}/{RoomApi.NewTxnId()}", new JsonObject(), alice.AccessToken);
         Assert.That(status, Is.EqualTo(200), "the room creator has the redact level");
     }
 
     [Test]
     public async Task A_redaction_sent_through_send_redacts_too()
     {
-        var alice = await NewUserAsync();
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["room_version"] = "10" });
-        var eventId = await _server.SendTextAsync(alice, roomId, "gone soon");
-        var (status, body) = await _server.SendRawAsync(alice, roomId, "m.room.redaction", new JsonObject { ["redacts"] = eventId });
+        var alice = await NewUserAsync("sender");
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject { ["room_version"] = "10" });
+        var eventId = await Server.SendTextAsync(alice, roomId, "gone soon");
+        var (status, body) = await Server.SendRawAsync(alice, roomId, "m.room.redaction", new JsonObject { ["redacts"] = eventId });
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         var redactionId = (string)body!["event_id"]!;
 
-        (_, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(redactionId)}", accessToken: alice.AccessToken);
+        (_, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(redactionId)}", accessToken: alice.AccessToken);
         Assert.That((string?)body!["redacts"], Is.EqualTo(eventId), "before room version 11 redacts is a top-level key");
-        (_, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(eventId)}", accessToken: alice.AccessToken);
+        (_, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(eventId)}", accessToken: alice.AccessToken);
         Assert.That(body!["content"]!.AsObject(), Is.Empty);
     }
 
@@ -251,17 +232,17 @@ public sealed class SendingTests
     [TestCase("12")]
     public async Task A_redaction_is_served_with_redacts_at_the_top_level_and_in_content(string roomVersion)
     {
-        var alice = await NewUserAsync();
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["room_version"] = roomVersion });
-        var eventId = await _server.SendTextAsync(alice, roomId, "gone soon");
-        var (status, body) = await _server.SendAsync(HttpMethod.Put, $"{RoomApi.RoomPath(roomId)}/redact/{RoomApi.Escape(eventId)}/{RoomApi.NewTxnId()}", new JsonObject(), alice.AccessToken);
+        var alice = await NewUserAsync("sender");
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject { ["room_version"] = roomVersion });
+        var eventId = await Server.SendTextAsync(alice, roomId, "gone soon");
+        var (status, body) = await Server.SendAsync(HttpMethod.Put, $"{RoomApi.RoomPath(roomId)}/redact/{RoomApi.Escape(eventId)}/{RoomApi.NewTxnId()}", new JsonObject(), alice.AccessToken);
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         var redactionId = (string)body!["event_id"]!;
 
-        (_, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(redactionId)}", accessToken: alice.AccessToken);
+        (_, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{RoomApi.Escape(redactionId)}", accessToken: alice.AccessToken);
         Assert.That((string?)body!["redacts"], Is.EqualTo(eventId), body.ToJsonString());
         Assert.That((string?)body["content"]!["redacts"], Is.EqualTo(eventId), body.ToJsonString());
-        (_, body) = await _server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=b&limit=1", accessToken: alice.AccessToken);
+        (_, body) = await Server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=b&limit=1", accessToken: alice.AccessToken);
         var served = body!["chunk"]![0]!;
         Assert.That((string?)served["event_id"], Is.EqualTo(redactionId));
         Assert.That((string?)served["redacts"], Is.EqualTo(eventId), "/messages serves it the same way");
@@ -271,20 +252,20 @@ public sealed class SendingTests
     [Test]
     public async Task A_canonical_alias_must_exist_and_point_to_the_room()
     {
-        var alice = await NewUserAsync();
-        var roomId = await _server.CreateRoomAsync(alice);
-        var (status, body) = await _server.PutStateRawAsync(alice, roomId, "m.room.canonical_alias", "", new JsonObject { ["alias"] = "#nowhere:localhost" });
+        var alice = await NewUserAsync("sender");
+        var roomId = await Server.CreateRoomAsync(alice);
+        var (status, body) = await Server.PutStateRawAsync(alice, roomId, "m.room.canonical_alias", "", new JsonObject { ["alias"] = "#nowhere:localhost" });
         Assert.That(status, Is.EqualTo(400));
         Assert.That(body.ErrCode(), Is.EqualTo("M_BAD_ALIAS"));
 
-        (status, body) = await _server.PutStateRawAsync(alice, roomId, "m.room.canonical_alias", "", new JsonObject { ["alt_aliases"] = new JsonArray("not an alias") });
+        (status, body) = await Server.PutStateRawAsync(alice, roomId, "m.room.canonical_alias", "", new JsonObject { ["alt_aliases"] = new JsonArray("not an alias") });
         Assert.That(status, Is.EqualTo(400));
         Assert.That(body.ErrCode(), Is.EqualTo("M_INVALID_PARAM"));
 
         var alias = $"#{Accounts.UniqueName("canon")}:localhost";
-        (status, _) = await _server.SendAsync(HttpMethod.Put, $"{RoomApi.Client}/directory/room/{RoomApi.Escape(alias)}", new JsonObject { ["room_id"] = roomId }, alice.AccessToken);
+        (status, _) = await Server.SendAsync(HttpMethod.Put, $"{RoomApi.Client}/directory/room/{RoomApi.Escape(alias)}", new JsonObject { ["room_id"] = roomId }, alice.AccessToken);
         Assert.That(status, Is.EqualTo(200));
-        (status, body) = await _server.PutStateRawAsync(alice, roomId, "m.room.canonical_alias", "", new JsonObject { ["alias"] = alias });
+        (status, body) = await Server.PutStateRawAsync(alice, roomId, "m.room.canonical_alias", "", new JsonObject { ["alias"] = alias });
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
     }
 
@@ -292,12 +273,12 @@ public sealed class SendingTests
     public async Task Concurrent_senders_in_one_room_make_one_unbroken_chain_of_events()
     {
         var alice = await NewUserAsync("busy");
-        var roomId = await _server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
+        var roomId = await Server.CreateRoomAsync(alice, new JsonObject { ["preset"] = "public_chat" });
         var senders = new List<TestSession> { alice };
         for (var i = 0; i < 7; i++)
         {
             var user = await NewUserAsync("busy");
-            await _server.JoinAsync(user, roomId);
+            await Server.JoinAsync(user, roomId);
             senders.Add(user);
         }
 
@@ -305,11 +286,11 @@ public sealed class SendingTests
         {
             var ids = new List<string>();
             for (var i = 0; i < 25; i++)
-                ids.Add(await _server.SendTextAsync(user, roomId, $"{user.UserId} {i}"));
+                ids.Add(await Server.SendTextAsync(user, roomId, $"{user.UserId} {i}"));
             return ids;
         }));
 
-        var events = _server.Host.Services.GetRequiredService<RoomEvents>();
+        var events = Server.Host.Services.GetRequiredService<RoomEvents>();
         var room = events.Find(roomId)!;
         var timeline = events.Timeline.Range(room.ShortRoomId, null, null, newestFirst: false).ToList();
         Assert.That(timeline.Select(e => e.EventId), Is.SupersetOf(sent.SelectMany(ids => ids)));

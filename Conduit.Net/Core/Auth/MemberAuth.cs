@@ -139,11 +139,7 @@ public static class MemberAuth
             return Reject($"Unbanning needs power level {c.Levels.Ban}; {c.Sender} has {EventAuth.Describe(c.SenderLevel)}.");
 
         // 5.5.4 Kicking needs the kick level and a target below the sender. 5.5.5 Otherwise, reject.
-        if (c.SenderLevel < c.Levels.Kick)
-            return Reject($"Kicking needs power level {c.Levels.Kick}; {c.Sender} has {EventAuth.Describe(c.SenderLevel)}.");
-        return c.TargetLevel < c.SenderLevel
-            ? AuthResult.Allowed
-            : Reject($"{c.Sender} cannot kick {c.Target}, whose power level is not below theirs.");
+        return CheckLevelOverTarget(c, c.Levels.Kick, "kick");
     }
 
     /// <summary>5.6 membership is ban.</summary>
@@ -154,11 +150,17 @@ public static class MemberAuth
             return Reject($"{c.Sender} is not joined to the room, so cannot ban.");
 
         // 5.6.2 The ban level, and a target below the sender. 5.6.3 Otherwise, reject.
-        if (c.SenderLevel < c.Levels.Ban)
-            return Reject($"Banning needs power level {c.Levels.Ban}; {c.Sender} has {EventAuth.Describe(c.SenderLevel)}.");
+        return CheckLevelOverTarget(c, c.Levels.Ban, "ban");
+    }
+
+    /// <summary>Kicks and bans alike: the sender needs the action's level and a target below their own.</summary>
+    private static AuthResult CheckLevelOverTarget(MemberContext c, long required, string action)
+    {
+        if (c.SenderLevel < required)
+            return Reject($"A {action} needs power level {required}; {c.Sender} has {EventAuth.Describe(c.SenderLevel)}.");
         return c.TargetLevel < c.SenderLevel
             ? AuthResult.Allowed
-            : Reject($"{c.Sender} cannot ban {c.Target}, whose power level is not below theirs.");
+            : Reject($"{c.Sender} cannot {action} {c.Target}, whose power level is not below theirs.");
     }
 
     /// <summary>5.7 (version 7 on) membership is knock.</summary>

@@ -143,17 +143,9 @@ public static class CanonicalJson
                     else
                         WriteNumberText(element.GetRawText());
                     break;
-                case JsonValueKind.True:
-                    WriteRaw("true"u8);
-                    break;
-                case JsonValueKind.False:
-                    WriteRaw("false"u8);
-                    break;
-                case JsonValueKind.Null:
-                    WriteRaw("null"u8);
-                    break;
                 default:
-                    throw Fail($"unsupported JSON value kind {element.ValueKind}");
+                    WriteLiteral(element.ValueKind);
+                    break;
             }
         }
 
@@ -215,6 +207,16 @@ public static class CanonicalJson
                     else
                         WriteNumberText(NumberText(value));
                     break;
+                default:
+                    WriteLiteral(value.GetValueKind());
+                    break;
+            }
+        }
+
+        private void WriteLiteral(JsonValueKind kind)
+        {
+            switch (kind)
+            {
                 case JsonValueKind.True:
                     WriteRaw("true"u8);
                     break;
@@ -225,7 +227,7 @@ public static class CanonicalJson
                     WriteRaw("null"u8);
                     break;
                 default:
-                    throw Fail($"unsupported JSON value kind {value.GetValueKind()}");
+                    throw Fail($"unsupported JSON value kind {kind}");
             }
         }
 

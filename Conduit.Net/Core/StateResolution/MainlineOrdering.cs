@@ -1,5 +1,4 @@
 using Conduit.Net.Core.Events;
-using Conduit.Net.Core.Json;
 
 namespace Conduit.Net.Core.StateResolution;
 
@@ -29,10 +28,7 @@ internal static class MainlineOrdering
         keyed.Sort((x, y) =>
         {
             var byPosition = y.Position.CompareTo(x.Position);
-            if (byPosition != 0)
-                return byPosition;
-            var byTime = x.Event.OriginServerTs.CompareTo(y.Event.OriginServerTs);
-            return byTime != 0 ? byTime : CodePointComparer.Instance.Compare(x.Event.Id, y.Event.Id);
+            return byPosition != 0 ? byPosition : ResolutionEvent.ByTimestampThenId(x.Event, y.Event);
         });
         return [.. keyed.Select(pair => pair.Event)];
     }

@@ -1,4 +1,5 @@
 using Conduit.Net.Core.Events;
+using Conduit.Net.Core.Json;
 
 namespace Conduit.Net.Core.StateResolution;
 
@@ -42,6 +43,13 @@ internal sealed class ResolutionEvent
 
     /// <summary><c>content.membership</c> when it is a string.</summary>
     public string? Membership { get; }
+
+    /// <summary>The tie-break both orderings end with: lower <c>origin_server_ts</c>, then lower event id.</summary>
+    public static int ByTimestampThenId(ResolutionEvent x, ResolutionEvent y)
+    {
+        var byTime = x.OriginServerTs.CompareTo(y.OriginServerTs);
+        return byTime != 0 ? byTime : CodePointComparer.Instance.Compare(x.Id, y.Id);
+    }
 
     public bool Is(string type, string stateKey) => Key is { } key && key.Type == type && key.Key == stateKey;
 

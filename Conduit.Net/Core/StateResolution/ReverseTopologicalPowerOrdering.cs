@@ -1,5 +1,3 @@
-using Conduit.Net.Core.Json;
-
 namespace Conduit.Net.Core.StateResolution;
 
 /// <summary>
@@ -18,7 +16,11 @@ internal static class ReverseTopologicalPowerOrdering
         var members = new HashSet<string>(events.Select(ev => ev.Id), StringComparer.Ordinal);
         var unsortedAuthEvents = new Dictionary<string, int>(StringComparer.Ordinal);
         var citedBy = new Dictionary<string, List<ResolutionEvent>>(StringComparer.Ordinal);
-        var ready = new PriorityQueue<ResolutionEvent, ResolutionEvent>(new PowerComparer(graph));
+        var ready = new PriorityQueue<ResolutionEvent, ResolutionEvent>(Comparer<ResolutionEvent>.Create((x, y) =>
+        {
+            var byPower = graph.SenderPowerLevel(y).CompareTo(graph.SenderPowerLevel(x));
+            return byPower != 0 ? byPower : ResolutionEvent.ByTimestampThenId(x, y);
+        }));
         foreach (var ev in events)
         {
             var count = 0;
@@ -49,23 +51,5 @@ internal static class ReverseTopologicalPowerOrdering
             }
         }
         return sorted;
-    }
-
-    private sealed class PowerComparer(EventGraph graph) : IComparer<ResolutionEvent>
-    {
-        public int Compare(ResolutionEvent? x, ResolutionEvent? y)
-        {
-            if (ReferenceEquals(x, y))
-                return 0;
-            if (x is null)
-                return -1;
-            if (y is null)
-                return 1;
-            var byPower = graph.SenderPowerLevel(y).CompareTo(graph.SenderPowerLevel(x));
-            if (byPower != 0)
-                return byPower;
-            var byTime = x.OriginServerTs.CompareTo(y.OriginServerTs);
-            return byTime != 0 ? byTime : CodePointComparer.Instance.Compare(x.Id, y.Id);
-        }
     }
 }
