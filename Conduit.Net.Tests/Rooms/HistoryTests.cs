@@ -136,8 +136,8 @@ public sealed class HistoryTests : ServerFixture
     public async Task A_filter_that_is_not_json_is_400_M_NOT_JSON_on_messages_and_context_as_on_sync()
     {
         var alice = await NewUserAsync("notjson");
-        var roomId = await _server.CreateRoomAsync(alice);
-        var eventId = await _server.SendTextAsync(alice, roomId, "hello");
+        var roomId = await Server.CreateRoomAsync(alice);
+        var eventId = await Server.SendTextAsync(alice, roomId, "hello");
         var filter = Uri.EscapeDataString("{nope");
         foreach (var path in new[]
         {
@@ -146,7 +146,7 @@ public sealed class HistoryTests : ServerFixture
             $"{SyncApi.SyncPath}?filter={filter}",
         })
         {
-            var (status, body) = await _server.SendAsync(HttpMethod.Get, path, accessToken: alice.AccessToken);
+            var (status, body) = await Server.SendAsync(HttpMethod.Get, path, accessToken: alice.AccessToken);
             Assert.That(status, Is.EqualTo(400), path);
             Assert.That(body.ErrCode(), Is.EqualTo("M_NOT_JSON"), path);
         }
@@ -159,10 +159,10 @@ public sealed class HistoryTests : ServerFixture
     public async Task A_filter_that_is_not_a_room_event_filter_is_400_M_BAD_JSON(string endpoint, string filter)
     {
         var alice = await NewUserAsync("badjson");
-        var roomId = await _server.CreateRoomAsync(alice);
-        var eventId = await _server.SendTextAsync(alice, roomId, "hello");
+        var roomId = await Server.CreateRoomAsync(alice);
+        var eventId = await Server.SendTextAsync(alice, roomId, "hello");
         var path = $"{RoomApi.RoomPath(roomId)}/{endpoint.Replace("EVENT", RoomApi.Escape(eventId), StringComparison.Ordinal)}filter={Uri.EscapeDataString(filter)}";
-        var (status, body) = await _server.SendAsync(HttpMethod.Get, path, accessToken: alice.AccessToken);
+        var (status, body) = await Server.SendAsync(HttpMethod.Get, path, accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(400), body?.ToJsonString());
         Assert.That(body.ErrCode(), Is.EqualTo("M_BAD_JSON"));
     }
