@@ -71,6 +71,41 @@ public sealed class FederationJoinTests
     }
 
     [Test]
+    public async Task After_a_remote_join_both_sides_receive_each_others_messages_in_order()
+    {
+        var bob = await _b.RegisterAsync(Accounts.UniqueName("bob"));
+        var roomId = await PublicRoomAsync("Chat");
+        var (status, body) = await JoinFromBAsync(bob, roomId, $"?via={RoomApi.Escape(_a.Name())}");
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+
+        foreach (var n in Enumerable.Range(1, 3))
+            await _a.SendTextAsync(_alice, roomId, $"from A {n}");
+        // B answers once A's messages are there, so the order is causal rather than a race between servers.
+        await Poll.UntilAsync(() => MessagesAsync(_b, bob, roomId).GetAwaiter().GetResult().Count >= 3);
+        foreach (var n in Enumerable.Range(1, 3))
+            await _b.SendTextAsync(bob, roomId, $"from B {n}");
+
+        string[] expected = ["from A 1", "from A 2", "from A 3", "from B 1", "from B 2", "from B 3"];
+        List<string> onA = [], onB = [];
+        await Poll.UntilAsync(() =>
+        {
+            onA = MessagesAsync(_a, _alice, roomId).GetAwaiter().GetResult();
+            onB = MessagesAsync(_b, bob, roomId).GetAwaiter().GetResult();
+            return onA.Count >= expected.Length && onB.Count >= expected.Length;
+        });
+
+        Assert.That(onA, Is.EqualTo(expected), "A serves every message once, in order");
+        Assert.That(onB, Is.EqualTo(expected), "B serves every message once, in order");
+    }
+
+    private static async Task<List<string>> MessagesAsync(TestServer server, TestSession who, string roomId)
+    {
+        var (status, body) = await server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=f&limit=100", accessToken: who.AccessToken);
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        return [.. body!["chunk"]!.AsArray().Where(e => (string?)e?["type"] == "m.room.message").Select(e => (string)e!["content"]!["body"]!)];
+    }
+
+    [Test]
     public async Task A_user_on_B_joins_a_public_room_of_A_by_alias()
     {
         var bob = await _b.RegisterAsync(Accounts.UniqueName("bob"));

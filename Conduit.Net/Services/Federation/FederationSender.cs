@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Conduit.Net.Config;
 using Conduit.Net.Core.Auth;
+using Conduit.Net.Core.Events;
 using Conduit.Net.Core.Identifiers;
 using Conduit.Net.Services.Rooms;
 using Conduit.Net.Storage;
@@ -59,6 +60,7 @@ public sealed class FederationSender : IHostedService, IDisposable
         _time = time;
         _logger = logger;
         _serverName = config.ServerName;
+        rooms.LocalEventsCommitted += SendLocalEvents;
     }
 
     /// <summary>Queues <paramref name="pdu"/> (as sent over federation) for every destination but this server, in its own durable batch.</summary>
@@ -88,6 +90,25 @@ public sealed class FederationSender : IHostedService, IDisposable
     /// <summary>Queues one EDU in the caller's batch; the destinations are woken once it commits.</summary>
     public void EnqueueEdu(WriteBatch batch, IEnumerable<string> destinations, string eduType, JsonObject content) =>
         Enqueue(batch, destinations, EduEntry, new JsonObject { ["edu_type"] = eduType, ["content"] = content.DeepClone() });
+
+    /// <summary>
+    /// Queues local events, once durable, for the servers of the room's joined members and, for a
+    /// membership event about a user of another server (an invite, a kick, a ban), that user's server.
+    /// The event and its queue entry are two commits: a crash between them leaves the event unsent
+    /// until the next event of the room, whose prev_events lead the receiver to fetch it.
+    /// </summary>
+    private void SendLocalEvents(IReadOnlyList<Pdu> events)
+    {
+        foreach (var pdu in events)
+        {
+            var destinations = new List<string>(ServersInRoom(pdu.RoomId.Value));
+            if (pdu.Type == EventTypes.Member && UserId.TryParse(pdu.StateKey, out var target))
+                destinations.Add(target.Server.Value);
+            var federated = (JsonObject)pdu.Json.DeepClone();
+            federated.Remove("unsigned");
+            EnqueuePdu(destinations.Distinct(StringComparer.Ordinal), federated);
+        }
+    }
 
     /// <summary>The servers of the users joined to the room, without this one, in a stable order.</summary>
     public IReadOnlyList<string> ServersInRoom(string roomId)

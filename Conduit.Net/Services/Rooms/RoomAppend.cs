@@ -43,6 +43,7 @@ public sealed class RoomAppend : IDisposable
     private readonly RoomVersion _version;
     private readonly RoomId? _newRoomId;
     private readonly List<StoredEvent> _appended = [];
+    private readonly List<Pdu> _local = [];
     private bool _released;
 
     internal RoomAppend(RoomEvents events, RoomSnapshot room, SemaphoreSlim gate)
@@ -125,7 +126,9 @@ public sealed class RoomAppend : IDisposable
         EventAuth.Check(pdu, state).EnsureAllowed();
         foreach (var index in _events.Indexes)
             index.CheckLocal(draft, this);
-        return Store(pdu, draft.Transaction, placement, state, received: false, hidden: null);
+        var stored = Store(pdu, draft.Transaction, placement, state, received: false, hidden: null);
+        _local.Add(pdu);
+        return stored;
     }
 
     /// <summary>
@@ -256,6 +259,8 @@ public sealed class RoomAppend : IDisposable
             _events.Unstage(room);
         ReleaseLock();
         await durable;
+        if (_local.Count > 0)
+            _events.OnLocalEventsCommitted(_local);
     }
 
     /// <summary>Abandons whatever was not committed and releases the room's lock.</summary>

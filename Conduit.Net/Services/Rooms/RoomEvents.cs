@@ -88,6 +88,15 @@ public sealed class RoomEvents
     /// <summary>The other services' indexes that the append path writes with every event.</summary>
     public IReadOnlyList<IRoomEventIndex> Indexes { get; }
 
+    /// <summary>
+    /// Local events once they are durable, in their order: federation sends them to the other servers
+    /// of the room. A subscriber rather than an <see cref="IRoomEventIndex"/>, because the sender reads
+    /// rooms through this class (an index would make the two depend on each other).
+    /// </summary>
+    public event Action<IReadOnlyList<Pdu>>? LocalEventsCommitted;
+
+    internal void OnLocalEventsCommitted(IReadOnlyList<Pdu> events) => LocalEventsCommitted?.Invoke(events);
+
     internal ServerKeyService Keys { get; }
 
     internal TimeProvider Time { get; }
