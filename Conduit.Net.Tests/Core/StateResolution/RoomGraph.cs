@@ -129,6 +129,34 @@ internal sealed class RoomGraph : IStateResolutionEvents
     public Dictionary<StateKey, string> Resolve(params IReadOnlyDictionary<StateKey, string>[] stateSets) =>
         StateResolver.Resolve(Version, stateSets, this);
 
+    /// <summary>
+    /// The changes, against the state after START, of resolving three racing branches (a ban under
+    /// changed power levels, a topic race, a join-rules change beside a join) in every order of the
+    /// state sets, without duplicates: one entry when the order does not matter.
+    /// </summary>
+    public static List<string> ThreeBranchesResolvedInEveryOrder(RoomVersion version)
+    {
+        var graph = Build(
+            version,
+            [
+                Ev.State("PA", Alice, EventTypes.PowerLevels, """{"users":{"@alice:example.com":100,"@bob:example.com":50}}"""),
+                Ev.Member("MB", Alice, Bob, "ban"),
+                Ev.State("PB", Bob, EventTypes.PowerLevels, """{"users":{"@alice:example.com":100,"@bob:example.com":50,"@zara:example.com":50}}"""),
+                Ev.State("TB", Bob, "m.room.topic", """{"topic":"b"}"""),
+                Ev.State("TZ", Zara, "m.room.topic", """{"topic":"z"}"""),
+                Ev.Member("ME", Evelyn, Evelyn, "join"),
+                Ev.State("JR", Alice, EventTypes.JoinRules, """{"join_rule":"invite"}"""),
+            ],
+            ["MB", "PA", "START"],
+            ["TZ", "PB", "TB", "PA"],
+            ["JR", "ME", "START"]);
+        string[] tips = ["MB", "TZ", "JR"];
+        return Permutations(tips)
+            .Select(order => graph.Changes(graph.StateAfter("START"), graph.Resolve([.. order.Select(graph.StateAfter)])))
+            .Distinct()
+            .ToList();
+    }
+
     /// <summary>Every order of <paramref name="items"/>.</summary>
     public static IEnumerable<string[]> Permutations(string[] items) =>
         items.Length <= 1
