@@ -9,41 +9,24 @@ namespace Conduit.Net.Tests.Federation;
 /// alias (make_join, send_join, the answered state checked and stored), the room then in the joiner's
 /// /sync with its state, the joiner among the resident server's members, and a banned user refused.
 /// </summary>
-public sealed class FederationJoinTests
+public sealed class FederationJoinTests : FederatedFixture
 {
-    private TestServer _a = null!;
-    private TestServer _b = null!;
     private TestSession _alice = null!;
 
     [OneTimeSetUp]
-    public async Task Start()
-    {
-        _a = await FederatedServer.StartAsync();
-        _b = await FederatedServer.StartAsync();
-        _alice = await _a.RegisterAsync(Accounts.UniqueName("alice"));
-    }
+    public async Task RegisterAlice() => _alice = await NewUserAsync(A, "alice");
 
-    [OneTimeTearDown]
-    public async Task Stop()
+    private Task<string> PublicRoomAsync(string name, string? aliasLocalpart = null)
     {
-        await _a.DisposeAsync();
-        await _b.DisposeAsync();
-    }
-
-    private async Task<string> PublicRoomAsync(string name, string? aliasLocalpart = null)
-    {
-        var body = new JsonObject { ["preset"] = "public_chat", ["name"] = name };
+        var extra = new JsonObject { ["name"] = name };
         if (aliasLocalpart is not null)
-            body["room_alias_name"] = aliasLocalpart;
-        return await _a.CreateRoomAsync(_alice, body);
+            extra["room_alias_name"] = aliasLocalpart;
+        return PublicRoomAsync(A, _alice, extra);
     }
-
-    private async Task<(int Status, JsonNode? Body)> JoinFromBAsync(TestSession who, string roomIdOrAlias, string query = "") =>
-        await _b.PostRawAsync(who, $"{RoomApi.Client}/join/{RoomApi.Escape(roomIdOrAlias)}{query}", new JsonObject());
 
     private async Task AssertJoinedOnBothAsync(TestSession bob, string roomId, string name)
     {
-        var (syncStatus, sync) = await _b.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/sync", accessToken: bob.AccessToken);
+        var (syncStatus, sync) = await B.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/sync", accessToken: bob.AccessToken);
         Assert.That(syncStatus, Is.EqualTo(200));
         var room = sync?["rooms"]?["join"]?[roomId];
         Assert.That(room, Is.Not.Null, "the room is in bob's sync on B");
@@ -52,7 +35,7 @@ public sealed class FederationJoinTests
         Assert.That(events.Any(e => (string?)e?["type"] == "m.room.member" && (string?)e?["state_key"] == bob.UserId && (string?)e?["content"]?["membership"] == "join"), Is.True);
         Assert.That(events.Any(e => (string?)e?["type"] == "m.room.member" && (string?)e?["state_key"] == _alice.UserId), Is.True, "A's member is known on B");
 
-        var (membersStatus, members) = await _a.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/joined_members", accessToken: _alice.AccessToken);
+        var (membersStatus, members) = await A.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/joined_members", accessToken: _alice.AccessToken);
         Assert.That(membersStatus, Is.EqualTo(200));
         Assert.That(members?["joined"]?[bob.UserId], Is.Not.Null, "bob is a member on A");
     }
@@ -60,10 +43,10 @@ public sealed class FederationJoinTests
     [Test]
     public async Task A_user_on_B_joins_a_public_room_of_A_by_id_with_via()
     {
-        var bob = await _b.RegisterAsync(Accounts.UniqueName("bob"));
+        var bob = await NewUserAsync(B, "bob");
         var roomId = await PublicRoomAsync("By id");
 
-        var (status, body) = await JoinFromBAsync(bob, roomId, $"?via={RoomApi.Escape(_a.Name())}");
+        var (status, body) = await JoinRawAsync(B, bob, roomId, A);
 
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         Assert.That((string?)body?["room_id"], Is.EqualTo(roomId));
@@ -73,24 +56,24 @@ public sealed class FederationJoinTests
     [Test]
     public async Task After_a_remote_join_both_sides_receive_each_others_messages_in_order()
     {
-        var bob = await _b.RegisterAsync(Accounts.UniqueName("bob"));
+        var bob = await NewUserAsync(B, "bob");
         var roomId = await PublicRoomAsync("Chat");
-        var (status, body) = await JoinFromBAsync(bob, roomId, $"?via={RoomApi.Escape(_a.Name())}");
+        var (status, body) = await JoinRawAsync(B, bob, roomId, A);
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
 
         foreach (var n in Enumerable.Range(1, 3))
-            await _a.SendTextAsync(_alice, roomId, $"from A {n}");
+            await A.SendTextAsync(_alice, roomId, $"from A {n}");
         // B answers once A's messages are there, so the order is causal rather than a race between servers.
-        await Poll.UntilAsync(() => MessagesAsync(_b, bob, roomId).GetAwaiter().GetResult().Count >= 3);
+        await Poll.UntilAsync(async () => (await MessagesAsync(B, bob, roomId)).Count >= 3);
         foreach (var n in Enumerable.Range(1, 3))
-            await _b.SendTextAsync(bob, roomId, $"from B {n}");
+            await B.SendTextAsync(bob, roomId, $"from B {n}");
 
         string[] expected = ["from A 1", "from A 2", "from A 3", "from B 1", "from B 2", "from B 3"];
         List<string> onA = [], onB = [];
-        await Poll.UntilAsync(() =>
+        await Poll.UntilAsync(async () =>
         {
-            onA = MessagesAsync(_a, _alice, roomId).GetAwaiter().GetResult();
-            onB = MessagesAsync(_b, bob, roomId).GetAwaiter().GetResult();
+            onA = await MessagesAsync(A, _alice, roomId);
+            onB = await MessagesAsync(B, bob, roomId);
             return onA.Count >= expected.Length && onB.Count >= expected.Length;
         });
 
@@ -98,21 +81,14 @@ public sealed class FederationJoinTests
         Assert.That(onB, Is.EqualTo(expected), "B serves every message once, in order");
     }
 
-    private static async Task<List<string>> MessagesAsync(TestServer server, TestSession who, string roomId)
-    {
-        var (status, body) = await server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=f&limit=100", accessToken: who.AccessToken);
-        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
-        return [.. body!["chunk"]!.AsArray().Where(e => (string?)e?["type"] == "m.room.message").Select(e => (string)e!["content"]!["body"]!)];
-    }
-
     [Test]
     public async Task A_user_on_B_joins_a_public_room_of_A_by_alias()
     {
-        var bob = await _b.RegisterAsync(Accounts.UniqueName("bob"));
+        var bob = await NewUserAsync(B, "bob");
         var localpart = Accounts.UniqueName("joinme");
         var roomId = await PublicRoomAsync("By alias", localpart);
 
-        var (status, body) = await JoinFromBAsync(bob, $"#{localpart}:{_a.Name()}");
+        var (status, body) = await JoinRawAsync(B, bob, $"#{localpart}:{A.Name()}");
 
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         Assert.That((string?)body?["room_id"], Is.EqualTo(roomId));
@@ -122,16 +98,16 @@ public sealed class FederationJoinTests
     [Test]
     public async Task A_banned_remote_user_cannot_join_403_M_FORBIDDEN()
     {
-        var bob = await _b.RegisterAsync(Accounts.UniqueName("bob"));
+        var bob = await NewUserAsync(B, "bob");
         var roomId = await PublicRoomAsync("Banned");
-        var (banStatus, _) = await _a.PostRawAsync(_alice, $"{RoomApi.RoomPath(roomId)}/ban", new JsonObject { ["user_id"] = bob.UserId });
+        var (banStatus, _) = await A.PostRawAsync(_alice, $"{RoomApi.RoomPath(roomId)}/ban", new JsonObject { ["user_id"] = bob.UserId });
         Assert.That(banStatus, Is.EqualTo(200));
 
-        var (status, body) = await JoinFromBAsync(bob, roomId, $"?via={RoomApi.Escape(_a.Name())}");
+        var (status, body) = await JoinRawAsync(B, bob, roomId, A);
 
         Assert.That(status, Is.EqualTo(403));
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
-        var (_, rooms) = await _b.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/joined_rooms", accessToken: bob.AccessToken);
+        var (_, rooms) = await B.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/joined_rooms", accessToken: bob.AccessToken);
         Assert.That(rooms?["joined_rooms"]?.AsArray().Select(r => (string?)r), Does.Not.Contain(roomId));
     }
 }

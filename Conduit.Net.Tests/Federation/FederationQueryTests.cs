@@ -15,13 +15,11 @@ namespace Conduit.Net.Tests.Federation;
 /// device lists and keys, OpenID userinfo. Each endpoint is called directly with A's signature, and
 /// each client side through A's client API about Bob on B.
 /// </summary>
-public sealed class FederationQueryTests
+public sealed class FederationQueryTests : FederatedFixture
 {
     private const string Federation = "/_matrix/federation/v1";
     private const string Unreachable = "localhost:1";
 
-    private TestServer _a = null!;
-    private TestServer _b = null!;
     private TestSession _alice = null!;
     private TestSession _bob = null!;
     private TestKey _bobDevice = null!;
@@ -32,38 +30,34 @@ public sealed class FederationQueryTests
     [OneTimeSetUp]
     public async Task Start()
     {
-        _a = await FederatedServer.StartAsync();
-        _b = await FederatedServer.StartAsync();
-        _alice = await _a.RegisterAsync("alice");
-        _bob = await _b.RegisterAsync("bob", extra: new JsonObject { ["initial_device_display_name"] = "Bob's phone" });
+        _alice = await A.RegisterAsync("alice");
+        _bob = await B.RegisterAsync("bob", extra: new JsonObject { ["initial_device_display_name"] = "Bob's phone" });
 
-        var (status, body) = await _b.SendAsync(HttpMethod.Put, $"/_matrix/client/v3/profile/{RoomApi.Escape(_bob.UserId)}/avatar_url",
+        var (status, body) = await B.SendAsync(HttpMethod.Put, $"/_matrix/client/v3/profile/{RoomApi.Escape(_bob.UserId)}/avatar_url",
             new JsonObject { ["avatar_url"] = "mxc://example.org/bob" }, _bob.AccessToken);
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
 
         _bobDevice = new TestKey();
         _bobMaster = new TestKey();
         _bobSelfSigning = new TestKey();
-        await _b.UploadAsync(_bob, new JsonObject
+        await B.UploadAsync(_bob, new JsonObject
         {
             ["device_keys"] = KeysApi.DeviceKeys(_bob, _bobDevice),
             ["one_time_keys"] = KeysApi.OneTimeKeys("bob", 3),
         });
-        (status, body) = await _b.SendAsync(HttpMethod.Post, KeysApi.SigningUploadPath, new JsonObject
+        (status, body) = await B.SendAsync(HttpMethod.Post, KeysApi.SigningUploadPath, new JsonObject
         {
             ["master_key"] = KeysApi.CrossSigningKey(_bob.UserId, "master", _bobMaster),
             ["self_signing_key"] = KeysApi.CrossSigningKey(_bob.UserId, "self_signing", _bobSelfSigning, _bobMaster),
         }, _bob.AccessToken);
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
 
-        _bobRoom = await _b.CreatePublicRoomAsync(_bob, new JsonObject { ["name"] = "Bob's garden" });
+        _bobRoom = await B.CreatePublicRoomAsync(_bob, new JsonObject { ["name"] = "Bob's garden" });
     }
 
     [OneTimeTearDown]
-    public async Task Stop()
+    public void Stop()
     {
-        await _a.DisposeAsync();
-        await _b.DisposeAsync();
         _bobDevice.Dispose();
         _bobMaster.Dispose();
         _bobSelfSigning.Dispose();
@@ -74,7 +68,7 @@ public sealed class FederationQueryTests
     {
         try
         {
-            return (200, await _a.FederationClient().SendAsync(method, _b.Name(), path, body, CancellationToken.None));
+            return (200, await A.FederationClient().SendAsync(method, B.Name(), path, body, CancellationToken.None));
         }
         catch (FederationException e) when (e.Status is { } status)
         {
@@ -103,7 +97,7 @@ public sealed class FederationQueryTests
         foreach (var query in new[]
         {
             $"user_id={Escaped(_bob.UserId)}&field=m.tz",
-            $"user_id={Escaped($"@nobody:{_b.Name()}")}",
+            $"user_id={Escaped($"@nobody:{B.Name()}")}",
             $"user_id={Escaped(_alice.UserId)}",
         })
         {
@@ -125,7 +119,7 @@ public sealed class FederationQueryTests
             (HttpMethod.Post, $"{Federation}/user/keys/claim"),
         })
         {
-            var (status, body) = await _b.SendAsync(method, path, method == HttpMethod.Post ? new JsonObject() : null);
+            var (status, body) = await B.SendAsync(method, path, method == HttpMethod.Post ? new JsonObject() : null);
             Assert.That((status, body.ErrCode()), Is.EqualTo((401, "M_UNAUTHORIZED")), path);
         }
     }
@@ -133,25 +127,25 @@ public sealed class FederationQueryTests
     [Test]
     public async Task Alice_on_A_reads_Bobs_profile_and_its_fields_from_B()
     {
-        var (status, profile) = await _a.SendAsync(HttpMethod.Get, $"/_matrix/client/v3/profile/{RoomApi.Escape(_bob.UserId)}");
+        var (status, profile) = await A.SendAsync(HttpMethod.Get, $"/_matrix/client/v3/profile/{RoomApi.Escape(_bob.UserId)}");
         Assert.That(status, Is.EqualTo(200), profile?.ToJsonString());
         Assert.That((string?)profile!["displayname"], Is.EqualTo("bob"));
         Assert.That((string?)profile["avatar_url"], Is.EqualTo("mxc://example.org/bob"));
 
-        (status, var name) = await _a.SendAsync(HttpMethod.Get, $"/_matrix/client/v3/profile/{RoomApi.Escape(_bob.UserId)}/displayname");
+        (status, var name) = await A.SendAsync(HttpMethod.Get, $"/_matrix/client/v3/profile/{RoomApi.Escape(_bob.UserId)}/displayname");
         Assert.That(status, Is.EqualTo(200));
         Assert.That(name!.AsObject().Select(p => p.Key), Is.EqualTo(SyncApi.Expect("displayname")));
 
-        (status, var missing) = await _a.SendAsync(HttpMethod.Get, $"/_matrix/client/v3/profile/{RoomApi.Escape(_bob.UserId)}/m.tz");
+        (status, var missing) = await A.SendAsync(HttpMethod.Get, $"/_matrix/client/v3/profile/{RoomApi.Escape(_bob.UserId)}/m.tz");
         Assert.That((status, missing.ErrCode()), Is.EqualTo((404, "M_NOT_FOUND")));
-        (status, var unknown) = await _a.SendAsync(HttpMethod.Get, $"/_matrix/client/v3/profile/{RoomApi.Escape($"@nobody:{_b.Name()}")}");
+        (status, var unknown) = await A.SendAsync(HttpMethod.Get, $"/_matrix/client/v3/profile/{RoomApi.Escape($"@nobody:{B.Name()}")}");
         Assert.That((status, unknown.ErrCode()), Is.EqualTo((404, "M_NOT_FOUND")));
     }
 
     [Test]
     public async Task A_profile_on_an_unreachable_server_is_502()
     {
-        var (status, body) = await _a.SendAsync(HttpMethod.Get, $"/_matrix/client/v3/profile/{RoomApi.Escape($"@carol:{Unreachable}")}");
+        var (status, body) = await A.SendAsync(HttpMethod.Get, $"/_matrix/client/v3/profile/{RoomApi.Escape($"@carol:{Unreachable}")}");
 
         Assert.That((status, body.ErrCode()), Is.EqualTo((502, "M_UNKNOWN")));
     }
@@ -176,20 +170,20 @@ public sealed class FederationQueryTests
     [Test]
     public async Task Alice_on_A_lists_Bs_public_rooms_with_the_server_parameter()
     {
-        var (status, listing) = await _a.SendAsync(HttpMethod.Get, $"{DirectoryApi.PublicRoomsPath}?server={Escaped(_b.Name())}");
+        var (status, listing) = await A.SendAsync(HttpMethod.Get, $"{DirectoryApi.PublicRoomsPath}?server={Escaped(B.Name())}");
         Assert.That(status, Is.EqualTo(200), listing?.ToJsonString());
         Assert.That(listing!["chunk"]!.AsArray().Select(r => (string?)r!["room_id"]), Does.Contain(_bobRoom));
 
-        (status, var filtered) = await _a.SendAsync(HttpMethod.Post, $"{DirectoryApi.PublicRoomsPath}?server={Escaped(_b.Name())}",
+        (status, var filtered) = await A.SendAsync(HttpMethod.Post, $"{DirectoryApi.PublicRoomsPath}?server={Escaped(B.Name())}",
             new JsonObject { ["filter"] = new JsonObject { ["generic_search_term"] = "orchard" } }, _alice.AccessToken);
         Assert.That(status, Is.EqualTo(200), filtered?.ToJsonString());
         Assert.That(filtered!["chunk"]!.AsArray(), Is.Empty);
 
-        (status, var own) = await _a.SendAsync(HttpMethod.Get, DirectoryApi.PublicRoomsPath);
+        (status, var own) = await A.SendAsync(HttpMethod.Get, DirectoryApi.PublicRoomsPath);
         Assert.That(status, Is.EqualTo(200));
         Assert.That(own!["chunk"]!.AsArray().Select(r => (string?)r!["room_id"]), Does.Not.Contain(_bobRoom));
 
-        (status, var unreachable) = await _a.SendAsync(HttpMethod.Get, $"{DirectoryApi.PublicRoomsPath}?server={Unreachable}");
+        (status, var unreachable) = await A.SendAsync(HttpMethod.Get, $"{DirectoryApi.PublicRoomsPath}?server={Unreachable}");
         Assert.That((status, unreachable.ErrCode()), Is.EqualTo((502, "M_UNKNOWN")));
     }
 
@@ -239,8 +233,8 @@ public sealed class FederationQueryTests
     [Test]
     public async Task User_keys_claim_hands_out_each_one_time_key_once()
     {
-        var carol = await _b.RegisterAsync(Accounts.UniqueName("carol"));
-        await _b.UploadAsync(carol, new JsonObject { ["one_time_keys"] = KeysApi.OneTimeKeys("carol", 2) });
+        var carol = await B.RegisterAsync(Accounts.UniqueName("carol"));
+        await B.UploadAsync(carol, new JsonObject { ["one_time_keys"] = KeysApi.OneTimeKeys("carol", 2) });
         var request = new JsonObject { ["one_time_keys"] = new JsonObject { [carol.UserId] = new JsonObject { [carol.DeviceId] = "signed_curve25519" } } };
 
         var claimed = new List<string?>();
@@ -257,7 +251,7 @@ public sealed class FederationQueryTests
     [Test]
     public async Task Alice_on_A_queries_Bobs_keys_from_B_and_an_unreachable_server_goes_into_failures()
     {
-        var keys = await _a.QueryAsync(_alice, new JsonObject
+        var keys = await A.QueryAsync(_alice, new JsonObject
         {
             [_bob.UserId] = new JsonArray(),
             [$"@dave:{Unreachable}"] = new JsonArray(),
@@ -280,7 +274,7 @@ public sealed class FederationQueryTests
         silent.Start();
         var server = $"localhost:{((IPEndPoint)silent.LocalEndpoint).Port}";
 
-        var (status, keys) = await _a.SendAsync(HttpMethod.Post, KeysApi.QueryPath, new JsonObject
+        var (status, keys) = await A.SendAsync(HttpMethod.Post, KeysApi.QueryPath, new JsonObject
         {
             ["device_keys"] = new JsonObject { [_bob.UserId] = new JsonArray(), [$"@erin:{server}"] = new JsonArray() },
             ["timeout"] = 500,
@@ -294,27 +288,27 @@ public sealed class FederationQueryTests
     [Test]
     public async Task Alice_on_A_claims_one_of_Bobs_one_time_keys_and_it_is_gone_on_B()
     {
-        var dave = await _b.RegisterAsync(Accounts.UniqueName("dave"));
-        await _b.UploadAsync(dave, new JsonObject { ["one_time_keys"] = KeysApi.OneTimeKeys("dave", 2) });
+        var dave = await B.RegisterAsync(Accounts.UniqueName("dave"));
+        await B.UploadAsync(dave, new JsonObject { ["one_time_keys"] = KeysApi.OneTimeKeys("dave", 2) });
 
-        var claimed = await _a.ClaimOneAsync(_alice, dave);
+        var claimed = await A.ClaimOneAsync(_alice, dave);
 
         Assert.That(claimed, Is.EqualTo("signed_curve25519:dave0"));
-        var counts = await _b.UploadAsync(dave, new JsonObject());
+        var counts = await B.UploadAsync(dave, new JsonObject());
         Assert.That((int?)counts["one_time_key_counts"]?["signed_curve25519"], Is.EqualTo(1));
-        Assert.That(await _b.ClaimOneAsync(dave, dave), Is.EqualTo("signed_curve25519:dave1"));
+        Assert.That(await B.ClaimOneAsync(dave, dave), Is.EqualTo("signed_curve25519:dave1"));
     }
 
     [Test]
     public async Task An_OpenID_token_of_Alice_is_exchanged_for_her_user_id_without_a_signature()
     {
-        var (status, token) = await _a.SendAsync(HttpMethod.Post, $"/_matrix/client/v3/user/{RoomApi.Escape(_alice.UserId)}/openid/request_token", new JsonObject(), _alice.AccessToken);
+        var (status, token) = await A.SendAsync(HttpMethod.Post, $"/_matrix/client/v3/user/{RoomApi.Escape(_alice.UserId)}/openid/request_token", new JsonObject(), _alice.AccessToken);
         Assert.That(status, Is.EqualTo(200), token?.ToJsonString());
         Assert.That((string?)token!["token_type"], Is.EqualTo("Bearer"));
-        Assert.That((string?)token["matrix_server_name"], Is.EqualTo(_a.Name()));
+        Assert.That((string?)token["matrix_server_name"], Is.EqualTo(A.Name()));
         Assert.That((int?)token["expires_in"], Is.EqualTo(3600));
 
-        (status, var info) = await _a.SendAsync(HttpMethod.Get, $"{Federation}/openid/userinfo?access_token={Escaped((string)token["access_token"]!)}");
+        (status, var info) = await A.SendAsync(HttpMethod.Get, $"{Federation}/openid/userinfo?access_token={Escaped((string)token["access_token"]!)}");
         Assert.That(status, Is.EqualTo(200), info?.ToJsonString());
         Assert.That((string?)info!["sub"], Is.EqualTo(_alice.UserId));
     }
@@ -322,8 +316,8 @@ public sealed class FederationQueryTests
     [Test]
     public async Task OpenID_userinfo_is_401_M_UNKNOWN_TOKEN_for_an_unknown_token_and_an_access_token()
     {
-        var (unknown, unknownBody) = await _a.SendAsync(HttpMethod.Get, $"{Federation}/openid/userinfo?access_token=nonsense");
-        var (access, accessBody) = await _a.SendAsync(HttpMethod.Get, $"{Federation}/openid/userinfo?access_token={Escaped(_alice.AccessToken)}");
+        var (unknown, unknownBody) = await A.SendAsync(HttpMethod.Get, $"{Federation}/openid/userinfo?access_token=nonsense");
+        var (access, accessBody) = await A.SendAsync(HttpMethod.Get, $"{Federation}/openid/userinfo?access_token={Escaped(_alice.AccessToken)}");
 
         Assert.That((unknown, unknownBody.ErrCode()), Is.EqualTo((401, "M_UNKNOWN_TOKEN")));
         Assert.That((access, accessBody.ErrCode()), Is.EqualTo((401, "M_UNKNOWN_TOKEN")));
@@ -332,7 +326,7 @@ public sealed class FederationQueryTests
     [Test]
     public async Task An_OpenID_token_for_another_user_is_403_M_FORBIDDEN()
     {
-        var (status, body) = await _a.SendAsync(HttpMethod.Post, $"/_matrix/client/v3/user/{RoomApi.Escape(_bob.UserId)}/openid/request_token", new JsonObject(), _alice.AccessToken);
+        var (status, body) = await A.SendAsync(HttpMethod.Post, $"/_matrix/client/v3/user/{RoomApi.Escape(_bob.UserId)}/openid/request_token", new JsonObject(), _alice.AccessToken);
 
         Assert.That((status, body.ErrCode()), Is.EqualTo((403, "M_FORBIDDEN")));
     }

@@ -10,40 +10,20 @@ namespace Conduit.Net.Tests.Federation;
 /// make_join (version negotiation, bans, users of other servers), state and state_ids, event, event_auth
 /// and query/directory, refused to a server with no member in the room unless its history is world-readable.
 /// </summary>
-public sealed class FederationRoomTests
+public sealed class FederationRoomTests : FederatedFixture
 {
     private const string Federation = "/_matrix/federation/v1";
 
-    private TestServer _a = null!;
-    private TestServer _b = null!;
     private TestSession _alice = null!;
 
     [OneTimeSetUp]
-    public async Task Start()
-    {
-        _a = await FederatedServer.StartAsync();
-        _b = await FederatedServer.StartAsync();
-        _alice = await _a.RegisterAsync(Accounts.UniqueName("alice"));
-    }
+    public async Task RegisterAlice() => _alice = await NewUserAsync(A, "alice");
 
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        await _a.DisposeAsync();
-        await _b.DisposeAsync();
-    }
+    private string BobOnB => $"@bob:{B.Name()}";
 
-    private string BobOnB => $"@bob:{_b.Name()}";
+    private Task<string> PublicRoomAsync(JsonObject? extra = null) => PublicRoomAsync(A, _alice, extra);
 
-    private Task<string> PublicRoomAsync(JsonObject? extra = null)
-    {
-        var body = new JsonObject { ["preset"] = "public_chat" };
-        foreach (var (key, value) in extra ?? [])
-            body[key] = value?.DeepClone();
-        return _a.CreateRoomAsync(_alice, body);
-    }
-
-    private Task<JsonObject> GetFromAAsync(string path) => _b.FederationClient().GetAsync(_a.Name(), path, CancellationToken.None);
+    private Task<JsonObject> GetFromAAsync(string path) => B.FederationClient().GetAsync(A.Name(), path, CancellationToken.None);
 
     private async Task<FederationException> RefusedAsync(string path) =>
         (await AssertThrowsAsync(() => GetFromAAsync(path)))!;
@@ -107,7 +87,7 @@ public sealed class FederationRoomTests
     public async Task Make_join_for_a_banned_user_is_403_M_FORBIDDEN()
     {
         var roomId = await PublicRoomAsync();
-        var (status, _) = await _a.PostRawAsync(_alice, $"{RoomApi.RoomPath(roomId)}/ban", new JsonObject { ["user_id"] = BobOnB });
+        var (status, _) = await A.PostRawAsync(_alice, $"{RoomApi.RoomPath(roomId)}/ban", new JsonObject { ["user_id"] = BobOnB });
         Assert.That(status, Is.EqualTo(200));
 
         var refused = await RefusedAsync(MakeJoinPath(roomId, BobOnB, "12"));
@@ -119,7 +99,7 @@ public sealed class FederationRoomTests
     [Test]
     public async Task Make_join_to_an_invite_only_room_without_an_invite_is_403_M_FORBIDDEN()
     {
-        var roomId = await _a.CreateRoomAsync(_alice, new JsonObject { ["preset"] = "private_chat" });
+        var roomId = await A.CreateRoomAsync(_alice, new JsonObject { ["preset"] = "private_chat" });
 
         var refused = await RefusedAsync(MakeJoinPath(roomId, BobOnB, "12"));
 
@@ -142,7 +122,7 @@ public sealed class FederationRoomTests
     public async Task A_server_with_no_member_in_the_room_gets_403_from_state_state_ids_event_and_event_auth()
     {
         var roomId = await PublicRoomAsync();
-        var eventId = await _a.SendTextAsync(_alice, roomId, "not for B");
+        var eventId = await A.SendTextAsync(_alice, roomId, "not for B");
         var room = RoomApi.Escape(roomId);
         var ev = RoomApi.Escape(eventId);
 
@@ -172,8 +152,8 @@ public sealed class FederationRoomTests
                 ["content"] = new JsonObject { ["history_visibility"] = "world_readable" },
             }),
         });
-        var topicId = await _a.PutStateAsync(_alice, roomId, "m.room.topic", "", new JsonObject { ["topic"] = "first" });
-        var messageId = await _a.SendTextAsync(_alice, roomId, "hello");
+        var topicId = await A.PutStateAsync(_alice, roomId, "m.room.topic", "", new JsonObject { ["topic"] = "first" });
+        var messageId = await A.SendTextAsync(_alice, roomId, "hello");
         var room = RoomApi.Escape(roomId);
 
         var ids = await GetFromAAsync($"{Federation}/state_ids/{room}?event_id={RoomApi.Escape(topicId)}");
@@ -186,7 +166,7 @@ public sealed class FederationRoomTests
 
         var pdus = full["pdus"]!.AsArray().Select(n => n!.AsObject()).ToList();
         Assert.That(pdus.Any(p => (string?)p["type"] == "m.room.topic" && (string?)p["content"]?["topic"] == "first"), Is.True);
-        Assert.That(pdus.All(p => p["signatures"]?[_a.Name()] is JsonObject && !p.ContainsKey("unsigned")), Is.True);
+        Assert.That(pdus.All(p => p["signatures"]?[A.Name()] is JsonObject && !p.ContainsKey("unsigned")), Is.True);
         var chainTypes = full["auth_chain"]!.AsArray().Select(n => (string?)n!["type"]).ToList();
         Assert.That(chainTypes, Does.Contain("m.room.power_levels").And.Contain("m.room.member"));
     }
@@ -203,12 +183,12 @@ public sealed class FederationRoomTests
                 ["content"] = new JsonObject { ["history_visibility"] = "world_readable" },
             }),
         });
-        var messageId = await _a.SendTextAsync(_alice, roomId, "readable");
+        var messageId = await A.SendTextAsync(_alice, roomId, "readable");
 
         var single = await GetFromAAsync($"{Federation}/event/{RoomApi.Escape(messageId)}");
         var auth = await GetFromAAsync($"{Federation}/event_auth/{RoomApi.Escape(roomId)}/{RoomApi.Escape(messageId)}");
 
-        Assert.That((string?)single["origin"], Is.EqualTo(_a.Name()));
+        Assert.That((string?)single["origin"], Is.EqualTo(A.Name()));
         Assert.That((string?)single["pdus"]?[0]?["content"]?["body"], Is.EqualTo("readable"));
         var authTypes = auth["auth_chain"]!.AsArray().Select(n => (string?)n!["type"]).ToList();
         Assert.That(authTypes, Does.Contain("m.room.member").And.Contain("m.room.power_levels"));
@@ -221,11 +201,11 @@ public sealed class FederationRoomTests
         var localpart = Accounts.UniqueName("fedroom");
         var roomId = await PublicRoomAsync(new JsonObject { ["room_alias_name"] = localpart });
 
-        var answer = await GetFromAAsync($"{Federation}/query/directory?room_alias={RoomApi.Escape($"#{localpart}:{_a.Name()}")}");
-        var missing = await RefusedAsync($"{Federation}/query/directory?room_alias={RoomApi.Escape($"#nothing-here:{_a.Name()}")}");
+        var answer = await GetFromAAsync($"{Federation}/query/directory?room_alias={RoomApi.Escape($"#{localpart}:{A.Name()}")}");
+        var missing = await RefusedAsync($"{Federation}/query/directory?room_alias={RoomApi.Escape($"#nothing-here:{A.Name()}")}");
 
         Assert.That((string?)answer["room_id"], Is.EqualTo(roomId));
-        Assert.That(answer["servers"]!.AsArray().Select(n => (string?)n), Is.EqualTo(new[] { _a.Name() }));
+        Assert.That(answer["servers"]!.AsArray().Select(n => (string?)n), Is.EqualTo(new[] { A.Name() }));
         Assert.That(missing.Status, Is.EqualTo(404));
         Assert.That(missing.Body.ErrCode(), Is.EqualTo("M_NOT_FOUND"));
     }

@@ -13,29 +13,17 @@ namespace Conduit.Net.Tests.Federation;
 /// transactions reach B, once each, within the limits, with EDUs only for A's users; and A's queue
 /// delivers to B after B was down and A restarted.
 /// </summary>
-public sealed class FederationTransactionTests
+public sealed class FederationTransactionTests : FederatedFixture
 {
     private const string Message = "m.room.message";
 
-    private TestServer _a = null!;
-    private TestServer _b = null!;
     private RemoteServer _asA = null!;
 
     [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _a = await FederatedServer.StartAsync();
-        _b = await FederatedServer.StartAsync();
-        _asA = new RemoteServer(_a.Name());
-    }
+    public void SpeakAsA() => _asA = new RemoteServer(A.Name());
 
     [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _a.DisposeAsync();
-        await _b.DisposeAsync();
-        _asA.Dispose();
-    }
+    public void StopSpeakingAsA() => _asA.Dispose();
 
     [Test]
     public async Task The_same_transaction_sent_twice_is_applied_once_and_answered_as_the_first_time()
@@ -51,9 +39,9 @@ public sealed class FederationTransactionTests
         Assert.That(first["pdus"]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { join.Id }));
         Assert.That(first["pdus"]![join.Id]!.AsObject(), Has.Count.EqualTo(0), "no error for the join");
         Assert.That(again.ToJsonString(), Is.EqualTo(first.ToJsonString()));
-        var (status, _) = await _b.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{Uri.EscapeDataString(message.Id)}", accessToken: alice.AccessToken);
+        var (status, _) = await B.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/event/{Uri.EscapeDataString(message.Id)}", accessToken: alice.AccessToken);
         Assert.That(status, Is.EqualTo(404), "the retried transaction's different PDU was not applied");
-        var members = await _b.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/joined_members", accessToken: alice.AccessToken);
+        var members = await B.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/joined_members", accessToken: alice.AccessToken);
         Assert.That(members.Body!["joined"]!.AsObject().Select(p => p.Key), Is.EquivalentTo(new[] { alice.UserId, bob }));
     }
 
@@ -65,7 +53,7 @@ public sealed class FederationTransactionTests
             [.. Enumerable.Range(0, pdus).Select(i => new JsonObject { ["room_id"] = "!nowhere:example.org", ["n"] = i })],
             [.. Enumerable.Range(0, edus).Select(i => new JsonObject { ["edu_type"] = "org.example.test", ["content"] = new JsonObject { ["n"] = i } })]);
 
-        var error = Assert.ThrowsAsync<FederationException>(() => _a.FederationClient().PutAsync(_b.Name(), "/_matrix/federation/v1/send/too-big", body, CancellationToken.None));
+        var error = Assert.ThrowsAsync<FederationException>(() => A.FederationClient().PutAsync(B.Name(), "/_matrix/federation/v1/send/too-big", body, CancellationToken.None));
 
         Assert.That(error!.Status, Is.EqualTo(400));
         Assert.That((string?)error.Body?["errcode"], Is.EqualTo("M_BAD_JSON"));
@@ -77,7 +65,7 @@ public sealed class FederationTransactionTests
         var body = Transaction([], []);
         body["origin"] = "elsewhere.example.org";
 
-        var error = Assert.ThrowsAsync<FederationException>(() => _a.FederationClient().PutAsync(_b.Name(), "/_matrix/federation/v1/send/other-origin", body, CancellationToken.None));
+        var error = Assert.ThrowsAsync<FederationException>(() => A.FederationClient().PutAsync(B.Name(), "/_matrix/federation/v1/send/other-origin", body, CancellationToken.None));
 
         Assert.That(error!.Status, Is.EqualTo(403));
         Assert.That((string?)error.Body?["errcode"], Is.EqualTo("M_FORBIDDEN"));
@@ -91,9 +79,9 @@ public sealed class FederationTransactionTests
         var join = Event(roomId, "m.room.member", bob, bob, new JsonObject { ["membership"] = "join" });
         await SendAsync("typing-join-" + roomId, [join.Json]);
         using var other = new RemoteServer("other.test");
-        other.PublishTo(_b);
+        other.PublishTo(B);
         var carol = other.User("carol");
-        await other.JoinAsync(_b, roomId, carol);
+        await other.JoinAsync(B, roomId, carol);
 
         await SendAsync("typing-" + roomId, [], [
             Typing(roomId, bob),
@@ -102,7 +90,7 @@ public sealed class FederationTransactionTests
             Receipt(roomId, carol, join.Id),
         ]);
 
-        var ephemeral = (await _b.SyncAsync(alice)).Joined(roomId)!["ephemeral"]!["events"]!.AsArray();
+        var ephemeral = (await B.SyncAsync(alice)).Joined(roomId)!["ephemeral"]!["events"]!.AsArray();
         var typing = ephemeral.Single(e => (string?)e!["type"] == "m.typing");
         Assert.That(typing!["content"]!["user_ids"]!.AsArray().Select(u => (string?)u), Is.EqualTo(new[] { bob }));
         var receipts = ephemeral.Single(e => (string?)e!["type"] == "m.receipt");
@@ -116,39 +104,39 @@ public sealed class FederationTransactionTests
         var bob = _asA.User(Accounts.UniqueName("bob"));
         var join = Event(roomId, "m.room.member", bob, bob, new JsonObject { ["membership"] = "join" });
 
-        await _b.RestartAsync(config =>
+        await B.RestartAsync(config =>
         {
-            var sender = _a.Host.Services.GetRequiredService<FederationSender>();
-            sender.EnqueuePdu([_b.Name()], join.Json);
-            _a.RestartAsync().GetAwaiter().GetResult();
+            var sender = A.Host.Services.GetRequiredService<FederationSender>();
+            sender.EnqueuePdu([B.Name()], join.Json);
+            A.RestartAsync().GetAwaiter().GetResult();
             return config;
         });
 
         var path = $"{RoomApi.RoomPath(roomId)}/event/{Uri.EscapeDataString(join.Id)}";
         var status = 0;
-        await Poll.UntilAsync(() => (status = _b.SendAsync(HttpMethod.Get, path, accessToken: alice.AccessToken).GetAwaiter().GetResult().Status) == 200);
+        await Poll.UntilAsync(() => (status = B.SendAsync(HttpMethod.Get, path, accessToken: alice.AccessToken).GetAwaiter().GetResult().Status) == 200);
         Assert.That(status, Is.EqualTo(200));
-        var room = (await _b.SyncAsync(alice)).Joined(roomId)!;
+        var room = (await B.SyncAsync(alice)).Joined(roomId)!;
         Assert.That(room.TimelineEvents().EventIds(), Does.Contain(join.Id));
     }
 
     private async Task<(TestSession User, string RoomId)> PublicRoomOnBAsync() =>
-        await _b.UserWithRoomAsync("alice", new JsonObject { ["preset"] = "public_chat" });
+        await B.UserWithRoomAsync("alice", new JsonObject { ["preset"] = "public_chat" });
 
     /// <summary>A PDU of A's user, signed with A's own key (B fetches it from A), on top of B's copy of the room.</summary>
     private RemotePdu Event(string roomId, string type, string? stateKey, string sender, JsonObject content, IReadOnlyList<string>? prevEventIds = null) =>
-        _asA.Event(_b, roomId, type, stateKey, sender, content, prevEventIds, _a.OwnKey().SigningKey);
+        _asA.Event(B, roomId, type, stateKey, sender, content, prevEventIds, A.OwnKey().SigningKey);
 
     private JsonObject Transaction(JsonObject[] pdus, JsonObject[] edus) => new()
     {
-        ["origin"] = _a.Name(),
+        ["origin"] = A.Name(),
         ["origin_server_ts"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
         ["pdus"] = new JsonArray([.. pdus.Select(p => (JsonNode)p.DeepClone())]),
         ["edus"] = new JsonArray([.. edus.Select(e => (JsonNode)e.DeepClone())]),
     };
 
     private Task<JsonObject> SendAsync(string txnId, JsonObject[] pdus, JsonObject[]? edus = null) =>
-        _a.FederationClient().PutAsync(_b.Name(), $"/_matrix/federation/v1/send/{Uri.EscapeDataString(txnId)}", Transaction(pdus, edus ?? []), CancellationToken.None);
+        A.FederationClient().PutAsync(B.Name(), $"/_matrix/federation/v1/send/{Uri.EscapeDataString(txnId)}", Transaction(pdus, edus ?? []), CancellationToken.None);
 
     private static JsonObject Receipt(string roomId, string userId, string eventId) => new()
     {

@@ -9,4 +9,11 @@ internal static class Poll
         for (var i = 0; i < 600 && !condition(); i++)
             await Task.Delay(100);
     }
+
+    /// <summary>Returns once <paramref name="condition"/> holds, or after about a minute (the assertion that follows then fails).</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition)
+    {
+        for (var i = 0; i < 600 && !await condition(); i++)
+            await Task.Delay(100);
+    }
 }
