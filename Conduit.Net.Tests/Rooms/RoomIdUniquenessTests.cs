@@ -28,7 +28,7 @@ public sealed class RoomIdUniquenessTests
         var config = new ServerConfig { DatabasePath = _directory };
         var time = new ManualTime();
         _keys = new ServerKeyService(_store, config, time, NullLogger<ServerKeyService>.Instance);
-        _events = new RoomEvents(_store, config, _keys, time, []);
+        _events = new RoomEvents(_store, config, _keys, time, [], []);
     }
 
     [TearDown]

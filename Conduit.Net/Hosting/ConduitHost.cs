@@ -112,6 +112,8 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<FederationRooms>();
         builder.Services.AddSingleton<RemoteJoins>();
         builder.Services.AddSingleton<RequestAuthenticator>();
+        builder.Services.AddSingleton<FederationOutbox>();
+        builder.Services.AddSingleton<ILocalEventOutbox>(sp => sp.GetRequiredService<FederationOutbox>());
         builder.Services.AddSingleton<FederationSender>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FederationSender>());
         builder.Services.AddSingleton<InboundEdus>();

@@ -427,6 +427,13 @@ public static class Trees
     public const string FederationOutbox = "federation_outbox";
 
     /// <summary>
+    /// <c>federation_outbox_txn</c>: the transaction formed for each destination and not yet answered; its
+    /// entries left <c>federation_outbox</c> in the same batch, and every retry sends it unchanged. Key:
+    /// UTF-8 destination server name. Value: compact UTF-8 JSON <c>{txn_id, pdus, edus}</c>. Owner: Federation.
+    /// </summary>
+    public const string FederationOutboxTransactions = "federation_outbox_txn";
+
+    /// <summary>
     /// <c>federation_txnids</c>: the answer to each transaction received through <c>/send</c>, so that the
     /// same transaction again gets it and changes nothing. Key: SHA-256 (32 bytes) of UTF-8 origin and txn
     /// id joined by 0xFF. Value: the answer's compact UTF-8 JSON. Owner: Federation.

@@ -13,11 +13,11 @@ using Microsoft.Extensions.Logging;
 namespace Conduit.Net.Services.Federation;
 
 /// <summary>
-/// The outbound half of federation transactions: PDUs and EDUs wait in a persisted queue per
-/// destination (<see cref="Trees.FederationOutbox"/>) and a worker per destination sends them as
-/// <c>PUT /_matrix/federation/v1/send/{txnId}</c>, one transaction in flight at a time, at most
-/// <see cref="MaxPdus"/> PDUs and <see cref="MaxEdus"/> EDUs each. Entries leave the queue only
-/// after a 200; a failure backs the destination off exponentially, and a restart resumes every queue.
+/// The outbound half of federation transactions: a worker per destination sends the transactions that
+/// <see cref="FederationOutbox"/> forms from its persisted queue as <c>PUT /_matrix/federation/v1/send/{txnId}</c>,
+/// one in flight at a time, at most <see cref="MaxPdus"/> PDUs and <see cref="MaxEdus"/> EDUs each, the
+/// same transaction again on every retry. A failure backs the destination off (how, depends on the
+/// answer: see <see cref="DeliverAsync"/>); a restart resumes every queue.
 /// </summary>
 public sealed class FederationSender : IHostedService, IDisposable
 {
@@ -27,13 +27,13 @@ public sealed class FederationSender : IHostedService, IDisposable
     /// <summary>The first wait after a failure; each further failure doubles it up to <see cref="MaxBackoff"/>.</summary>
     public static readonly TimeSpan MinBackoff = TimeSpan.FromSeconds(1);
 
+    /// <summary>The least wait after an answer saying the destination does not take our transactions (401, 403, 404, 405).</summary>
+    public static readonly TimeSpan LongBackoff = TimeSpan.FromMinutes(10);
+
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromHours(1);
 
-    private const byte PduEntry = 0;
-    private const byte EduEntry = 1;
-
     private readonly KvStore _store;
-    private readonly KvTree _outbox;
+    private readonly FederationOutbox _outbox;
     private readonly RoomEvents _rooms;
     private readonly FederationClient _client;
     private readonly FederationPolicy _policy;
@@ -45,6 +45,7 @@ public sealed class FederationSender : IHostedService, IDisposable
 
     public FederationSender(
         KvStore store,
+        FederationOutbox outbox,
         RoomEvents rooms,
         FederationClient client,
         FederationPolicy policy,
@@ -53,14 +54,14 @@ public sealed class FederationSender : IHostedService, IDisposable
         ILogger<FederationSender> logger)
     {
         _store = store;
-        _outbox = store.Tree(Trees.FederationOutbox);
+        _outbox = outbox;
         _rooms = rooms;
         _client = client;
         _policy = policy;
         _time = time;
         _logger = logger;
         _serverName = config.ServerName;
-        rooms.LocalEventsCommitted += SendLocalEvents;
+        outbox.Queued += Wake;
     }
 
     /// <summary>Queues <paramref name="pdu"/> (as sent over federation) for every destination but this server, in its own durable batch.</summary>
@@ -73,7 +74,7 @@ public sealed class FederationSender : IHostedService, IDisposable
 
     /// <summary>Queues <paramref name="pdu"/> in the caller's batch; the destinations are woken once it commits.</summary>
     public void EnqueuePdu(WriteBatch batch, IEnumerable<string> destinations, JsonObject pdu) =>
-        Enqueue(batch, destinations, PduEntry, pdu);
+        _outbox.EnqueuePdu(batch, destinations, pdu);
 
     /// <summary>Queues an EDU of <paramref name="eduType"/> for <paramref name="destination"/> (nothing for this server), in its own durable batch.</summary>
     public void EnqueueEdu(string destination, string eduType, JsonObject content) =>
@@ -89,33 +90,14 @@ public sealed class FederationSender : IHostedService, IDisposable
 
     /// <summary>Queues one EDU in the caller's batch; the destinations are woken once it commits.</summary>
     public void EnqueueEdu(WriteBatch batch, IEnumerable<string> destinations, string eduType, JsonObject content) =>
-        Enqueue(batch, destinations, EduEntry, new JsonObject { ["edu_type"] = eduType, ["content"] = content.DeepClone() });
-
-    /// <summary>
-    /// Queues local events, once durable, for the servers of the room's joined members and, for a
-    /// membership event about a user of another server (an invite, a kick, a ban), that user's server.
-    /// The event and its queue entry are two commits: a crash between them leaves the event unsent
-    /// until the next event of the room, whose prev_events lead the receiver to fetch it.
-    /// </summary>
-    private void SendLocalEvents(IReadOnlyList<Pdu> events)
-    {
-        foreach (var pdu in events)
-        {
-            var destinations = new List<string>(ServersInRoom(pdu.RoomId.Value));
-            if (pdu.Type == EventTypes.Member && UserId.TryParse(pdu.StateKey, out var target))
-                destinations.Add(target.Server.Value);
-            var federated = (JsonObject)pdu.Json.DeepClone();
-            federated.Remove("unsigned");
-            EnqueuePdu(destinations.Distinct(StringComparer.Ordinal), federated);
-        }
-    }
+        _outbox.EnqueueEdu(batch, destinations, eduType, content);
 
     /// <summary>The servers of the users joined to the room, without this one, in a stable order.</summary>
     public IReadOnlyList<string> ServersInRoom(string roomId)
     {
         if (_rooms.Ids.FindRoom(roomId) is not { } shortRoomId)
             return [];
-        return ServersOf(_rooms.Members.Members(shortRoomId, Membership.Join));
+        return _outbox.ServersOf(_rooms.Members.Members(shortRoomId, Membership.Join));
     }
 
     /// <summary>The servers of the users joined to any of the rooms, without this one.</summary>
@@ -136,7 +118,7 @@ public sealed class FederationSender : IHostedService, IDisposable
     {
         if (!_policy.IsEnabled)
             return Task.CompletedTask;
-        foreach (var destination in QueuedDestinations())
+        foreach (var destination in _outbox.Destinations())
             Wake(destination);
         return Task.CompletedTask;
     }
@@ -157,59 +139,6 @@ public sealed class FederationSender : IHostedService, IDisposable
 
     public void Dispose() => _stopping.Dispose();
 
-    private void Enqueue(WriteBatch batch, IEnumerable<string> destinations, byte kind, JsonObject entry)
-    {
-        var targets = destinations.Where(Sendable).Distinct(StringComparer.Ordinal).ToArray();
-        if (targets.Length == 0)
-            return;
-        var position = KeyCodec.U64(_store.NextCount(batch));
-        var json = Encoding.UTF8.GetBytes(entry.ToJsonString());
-        var value = new byte[json.Length + 1];
-        value[0] = kind;
-        json.CopyTo(value, 1);
-        foreach (var target in targets)
-            batch.Put(_outbox, KeyCodec.Join(KeyCodec.Utf8(target), position), value);
-        batch.AfterCommit(() =>
-        {
-            foreach (var target in targets)
-                Wake(target);
-        });
-    }
-
-    private bool Sendable(string destination)
-    {
-        if (destination == _serverName)
-            return false;
-        if (_policy.Allows(destination))
-            return true;
-        _logger.LogDebug("Not queueing for {Destination}: federation with it is not allowed", destination);
-        return false;
-    }
-
-    private IReadOnlyList<string> ServersOf(IEnumerable<string> userIds) =>
-        [.. userIds
-            .Select(u => UserId.TryParse(u, out var id) ? id.Server.Value : null)
-            .OfType<string>()
-            .Where(server => server != _serverName)
-            .Distinct(StringComparer.Ordinal)
-            .Order(StringComparer.Ordinal)];
-
-    /// <summary>Every destination with a queued entry, read by skipping from one destination's entries to the next.</summary>
-    private List<string> QueuedDestinations()
-    {
-        var found = new List<string>();
-        byte[]? from = null;
-        while (_outbox.ScanRange(from, null).FirstOrDefault() is { Key: { } key })
-        {
-            var destination = KeyCodec.ReadUtf8(key.AsSpan(0, key.Length - 9));
-            found.Add(destination);
-
-            // Server names are UTF-8, which never holds 0xFF: this bound is past all of its entries.
-            from = [.. KeyCodec.Utf8(destination), KeyCodec.Separator, .. Enumerable.Repeat((byte)0xFF, 9)];
-        }
-        return found;
-    }
-
     private void Wake(string name)
     {
         if (_stopping.IsCancellationRequested)
@@ -226,7 +155,7 @@ public sealed class FederationSender : IHostedService, IDisposable
         {
             while (destination.TakeSignal())
             {
-                while (!token.IsCancellationRequested && ReadTransaction(destination.Name) is { } transaction)
+                while (!token.IsCancellationRequested && await _outbox.NextAsync(destination.Name) is { } transaction)
                     await DeliverAsync(destination, transaction, token);
             }
         }
@@ -241,35 +170,17 @@ public sealed class FederationSender : IHostedService, IDisposable
         }
     }
 
-    /// <summary>The oldest entries of the queue, up to the per-transaction limits, or null when it is empty.</summary>
-    private Transaction? ReadTransaction(string destination)
+    /// <summary>
+    /// Sends the transaction until the destination is done with it: a 200, or an answer that this
+    /// transaction will never be taken (400, 413 and the other 4xx not named below), which drops it
+    /// with a warning (the receiver can still fetch its PDUs through later events' prev_events). A
+    /// 429 waits <c>retry_after_ms</c>; 401, 403, 404 and 405 (a server that does not federate with
+    /// us, or not at this path) back off at least <see cref="LongBackoff"/>; anything else (5xx, no
+    /// connection, a timeout) backs off from <see cref="MinBackoff"/>, doubling.
+    /// </summary>
+    private async Task DeliverAsync(Destination destination, OutboundTransaction transaction, CancellationToken cancellationToken)
     {
-        var prefix = KeyCodec.Join(KeyCodec.Utf8(destination), []);
-        var keys = new List<byte[]>();
-        var pdus = new JsonArray();
-        var edus = new JsonArray();
-        ulong first = 0, last = 0;
-        foreach (var (key, value) in _outbox.ScanPrefix(prefix))
-        {
-            // Stopping at the first full kind keeps a long backlog from being read for every transaction.
-            if (pdus.Count == MaxPdus || edus.Count == MaxEdus)
-                break;
-            var isPdu = value[0] == PduEntry;
-            if (JsonNode.Parse(value.AsSpan(1)) is not JsonObject entry)
-                continue;
-            (isPdu ? pdus : edus).Add((JsonNode)entry);
-            keys.Add(key);
-            var position = KeyCodec.ReadU64(key.AsSpan(prefix.Length));
-            first = first == 0 ? position : first;
-            last = position;
-        }
-        return keys.Count == 0 ? null : new Transaction($"{first}-{last}", keys, pdus, edus);
-    }
-
-    /// <summary>Sends the transaction until a 200 (backing off between failures), then drops its entries.</summary>
-    private async Task DeliverAsync(Destination destination, Transaction transaction, CancellationToken cancellationToken)
-    {
-        var path = $"/_matrix/federation/v1/send/{Uri.EscapeDataString(transaction.Id)}";
+        var path = $"/_matrix/federation/v1/send/{Uri.EscapeDataString(transaction.TxnId)}";
         while (true)
         {
             var body = new JsonObject
@@ -279,27 +190,51 @@ public sealed class FederationSender : IHostedService, IDisposable
                 ["pdus"] = transaction.Pdus.DeepClone(),
                 ["edus"] = transaction.Edus.DeepClone(),
             };
+            TimeSpan wait;
             try
             {
                 var response = await _client.PutAsync(destination.Name, path, body, cancellationToken);
                 LogPduErrors(destination.Name, response);
+                destination.Succeeded();
                 break;
             }
-            catch (Exception e) when (e is FederationException or Core.Errors.MatrixException)
+            catch (FederationException e) when (e.Status is >= 400 and < 500 and not (401 or 403 or 404 or 405 or 408 or 429))
             {
-                var wait = destination.Failed();
-                _logger.LogInformation(
-                    "Transaction {TxnId} to {Destination} failed ({Error}); retrying in {Wait}",
-                    transaction.Id, destination.Name, e.Message, wait);
-                await destination.WaitBackoffAsync(wait, _time, cancellationToken);
+                _logger.LogWarning(
+                    "{Destination} refused transaction {TxnId} ({Error}); dropping its {Pdus} PDUs and {Edus} EDUs",
+                    destination.Name, transaction.TxnId, e.Message, transaction.Pdus.Count, transaction.Edus.Count);
+                break;
             }
+            catch (FederationException e) when (e.Status == 429)
+            {
+                wait = RetryAfter(e.Body) ?? destination.Failed(MinBackoff);
+                LogRetry(transaction, e, wait);
+            }
+            catch (Exception e) when (e is FederationException { Status: 401 or 403 or 404 or 405 } or Core.Errors.MatrixException)
+            {
+                wait = destination.Failed(LongBackoff);
+                LogRetry(transaction, e, wait);
+            }
+            catch (FederationException e)
+            {
+                wait = destination.Failed(MinBackoff);
+                LogRetry(transaction, e, wait);
+            }
+            await destination.WaitBackoffAsync(wait, _time, cancellationToken);
         }
-        destination.Succeeded();
-        using var batch = new WriteBatch();
-        foreach (var key in transaction.Keys)
-            batch.Remove(_outbox, key);
-        await _store.CommitAsync(batch);
+        await _outbox.CompleteAsync(transaction);
     }
+
+    private void LogRetry(OutboundTransaction transaction, Exception e, TimeSpan wait) =>
+        _logger.LogInformation(
+            "Transaction {TxnId} to {Destination} failed ({Error}); retrying in {Wait}",
+            transaction.TxnId, transaction.Destination, e.Message, wait);
+
+    /// <summary>The wait a 429 asks for, at most <see cref="MaxBackoff"/>; null when it names none.</summary>
+    private static TimeSpan? RetryAfter(JsonObject? error) =>
+        error?["retry_after_ms"] is JsonValue value && value.TryGetValue(out long ms) && ms >= 0
+            ? TimeSpan.FromMilliseconds(Math.Min(ms, MaxBackoff.TotalMilliseconds))
+            : null;
 
     private void LogPduErrors(string destination, JsonObject response)
     {
@@ -311,8 +246,6 @@ public sealed class FederationSender : IHostedService, IDisposable
                 _logger.LogInformation("{Destination} did not accept {EventId}: {Error}", destination, eventId, error.ToJsonString());
         }
     }
-
-    private sealed record Transaction(string Id, List<byte[]> Keys, JsonArray Pdus, JsonArray Edus);
 
     /// <summary>One destination's worker state: whether it runs, whether news arrived, and its back-off.</summary>
     private sealed class Destination(string name)
@@ -361,12 +294,12 @@ public sealed class FederationSender : IHostedService, IDisposable
                 _running = false;
         }
 
-        /// <summary>Doubles the back-off (from <see cref="MinBackoff"/> up to <see cref="MaxBackoff"/>) and returns it.</summary>
-        public TimeSpan Failed()
+        /// <summary>Doubles the back-off, at least <paramref name="least"/> and at most <see cref="MaxBackoff"/>, and returns it.</summary>
+        public TimeSpan Failed(TimeSpan least)
         {
             lock (_lock)
             {
-                _backoff = _backoff == TimeSpan.Zero ? MinBackoff : TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, MaxBackoff.Ticks));
+                _backoff = TimeSpan.FromTicks(Math.Clamp(_backoff.Ticks * 2, least.Ticks, MaxBackoff.Ticks));
                 return _backoff;
             }
         }

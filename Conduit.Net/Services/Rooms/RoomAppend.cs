@@ -43,7 +43,6 @@ public sealed class RoomAppend : IDisposable
     private readonly RoomVersion _version;
     private readonly RoomId? _newRoomId;
     private readonly List<StoredEvent> _appended = [];
-    private readonly List<Pdu> _local = [];
     private bool _released;
 
     internal RoomAppend(RoomEvents events, RoomSnapshot room, SemaphoreSlim gate)
@@ -127,7 +126,8 @@ public sealed class RoomAppend : IDisposable
         foreach (var index in _events.Indexes)
             index.CheckLocal(draft, this);
         var stored = Store(pdu, draft.Transaction, placement, state, received: false, hidden: null);
-        _local.Add(pdu);
+        foreach (var outbox in _events.Outboxes)
+            outbox.Queue(pdu, this);
         return stored;
     }
 
@@ -259,8 +259,6 @@ public sealed class RoomAppend : IDisposable
             _events.Unstage(room);
         ReleaseLock();
         await durable;
-        if (_local.Count > 0)
-            _events.OnLocalEventsCommitted(_local);
     }
 
     /// <summary>Abandons whatever was not committed and releases the room's lock.</summary>

@@ -48,9 +48,10 @@ public sealed class RoomEvents
     /// <summary>Orders publications to <see cref="_rooms"/>, so that an older snapshot never replaces a newer one.</summary>
     private readonly Lock _publishGate = new();
 
-    public RoomEvents(KvStore store, ServerConfig config, ServerKeyService keys, TimeProvider time, IEnumerable<IRoomEventIndex> indexes)
+    public RoomEvents(KvStore store, ServerConfig config, ServerKeyService keys, TimeProvider time, IEnumerable<IRoomEventIndex> indexes, IEnumerable<ILocalEventOutbox> outboxes)
     {
         Indexes = [.. indexes];
+        Outboxes = [.. outboxes];
         _store = store;
         _versions = store.Tree(Trees.RoomVersions);
         _heads = store.Tree(Trees.RoomHeads);
@@ -88,14 +89,8 @@ public sealed class RoomEvents
     /// <summary>The other services' indexes that the append path writes with every event.</summary>
     public IReadOnlyList<IRoomEventIndex> Indexes { get; }
 
-    /// <summary>
-    /// Local events once they are durable, in their order: federation sends them to the other servers
-    /// of the room. A subscriber rather than an <see cref="IRoomEventIndex"/>, because the sender reads
-    /// rooms through this class (an index would make the two depend on each other).
-    /// </summary>
-    public event Action<IReadOnlyList<Pdu>>? LocalEventsCommitted;
-
-    internal void OnLocalEventsCommitted(IReadOnlyList<Pdu> events) => LocalEventsCommitted?.Invoke(events);
+    /// <summary>Where local events are queued for the other servers of their room, in the events' own batch.</summary>
+    public IReadOnlyList<ILocalEventOutbox> Outboxes { get; }
 
     internal ServerKeyService Keys { get; }
 
