@@ -151,6 +151,31 @@ public sealed class FederationQueryTests : FederatedFixture
     }
 
     [Test]
+    public async Task Alice_on_A_resolves_an_alias_of_B_through_Bs_query_directory()
+    {
+        var alias = $"#garden-{Guid.NewGuid():N}:{B.Name()}";
+        var (status, body) = await B.SendAsync(HttpMethod.Put, $"/_matrix/client/v3/directory/room/{RoomApi.Escape(alias)}",
+            new JsonObject { ["room_id"] = _bobRoom }, _bob.AccessToken);
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+
+        (status, var resolved) = await A.SendAsync(HttpMethod.Get, $"/_matrix/client/v3/directory/room/{RoomApi.Escape(alias)}");
+
+        Assert.That(status, Is.EqualTo(200), resolved?.ToJsonString());
+        Assert.That((string?)resolved!["room_id"], Is.EqualTo(_bobRoom));
+        Assert.That(resolved["servers"]!.AsArray().Select(s => (string?)s), Is.EqualTo(new[] { B.Name() }));
+    }
+
+    [Test]
+    public async Task An_alias_unknown_to_its_server_is_404_M_NOT_FOUND_and_one_of_an_unreachable_server_502()
+    {
+        var (status, missing) = await A.SendAsync(HttpMethod.Get, $"/_matrix/client/v3/directory/room/{RoomApi.Escape($"#nothing-here:{B.Name()}")}");
+        Assert.That((status, missing.ErrCode()), Is.EqualTo((404, "M_NOT_FOUND")));
+
+        (status, var unreachable) = await A.SendAsync(HttpMethod.Get, $"/_matrix/client/v3/directory/room/{RoomApi.Escape($"#somewhere:{Unreachable}")}");
+        Assert.That((status, unreachable.ErrCode()), Is.EqualTo((502, "M_UNKNOWN")));
+    }
+
+    [Test]
     public async Task Public_rooms_over_federation_lists_Bs_directory_and_applies_the_filter()
     {
         var (status, listing) = await SignedAsync(HttpMethod.Get, $"{Federation}/publicRooms?limit=10");

@@ -111,6 +111,7 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<FederationClient>();
         builder.Services.AddSingleton<FederationRooms>();
         builder.Services.AddSingleton<RemoteJoins>();
+        builder.Services.AddSingleton<AliasResolver>();
         builder.Services.AddSingleton<RequestAuthenticator>();
         builder.Services.AddSingleton<FederationOutbox>();
         builder.Services.AddSingleton<ILocalEventOutbox>(sp => sp.GetRequiredService<FederationOutbox>());

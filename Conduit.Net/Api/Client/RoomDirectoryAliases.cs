@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Conduit.Net.Api.Http;
+using Conduit.Net.Services.Federation;
 using Conduit.Net.Services.Rooms;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Conduit.Net.Api.Client;
 
 /// <summary>
-/// Room aliases: <c>PUT/GET/DELETE /directory/room/{roomAlias}</c> (resolving needs no token) and
+/// Room aliases: <c>PUT/GET/DELETE /directory/room/{roomAlias}</c> (resolving needs no token; another server's alias is asked of that server) and
 /// <c>GET /rooms/{roomId}/aliases</c>.
 /// </summary>
 internal static class RoomDirectoryAliases
@@ -31,10 +32,10 @@ internal static class RoomDirectoryAliases
         await http.WriteEmptyObjectAsync();
     }
 
-    private static Task ResolveAsync(HttpContext http)
+    private static async Task ResolveAsync(HttpContext http)
     {
-        var (roomId, servers) = Service(http).Resolve(http.Route("roomAlias"));
-        return http.WriteJsonAsync(new JsonObject
+        var (roomId, servers) = await http.RequestServices.GetRequiredService<AliasResolver>().ResolveAsync(http.Route("roomAlias"), http.RequestAborted);
+        await http.WriteJsonAsync(new JsonObject
         {
             ["room_id"] = roomId,
             ["servers"] = new JsonArray([.. servers.Select(s => (JsonNode)s)]),

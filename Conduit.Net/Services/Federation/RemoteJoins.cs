@@ -22,6 +22,7 @@ public sealed class RemoteJoins(
     RoomEvents events,
     RoomService rooms,
     MembershipService memberships,
+    AliasResolver aliasResolver,
     InboundPdus inbound,
     FederationClient federation,
     ServerConfig config,
@@ -37,18 +38,9 @@ public sealed class RemoteJoins(
         string roomId;
         if (RoomAlias.TryParse(roomIdOrAlias, out var alias) && alias.Server.Value != config.ServerName)
         {
-            JsonObject answer;
-            try
-            {
-                answer = await federation.GetAsync(alias.Server.Value, $"/_matrix/federation/v1/query/directory?room_alias={Uri.EscapeDataString(alias.Value)}", cancellationToken);
-            }
-            catch (FederationException e)
-            {
-                throw MatrixException.NotFound($"Room alias {alias.Value} could not be resolved: {e.Message}");
-            }
-            roomId = (string?)answer["room_id"] ?? throw MatrixException.NotFound($"Room alias {alias.Value} not found.");
-            servers.Insert(0, alias.Server.Value);
-            servers.AddRange((answer["servers"] as JsonArray ?? []).Select(s => s is JsonValue v && v.TryGetValue<string>(out var name) ? name : null).OfType<string>());
+            var (resolved, aliasServers) = await aliasResolver.ResolveAsync(alias.Value, cancellationToken);
+            roomId = resolved;
+            servers.InsertRange(0, aliasServers);
         }
         else if (!RoomId.TryParse(roomIdOrAlias, out _) || events.Find(roomIdOrAlias) is not null)
         {

@@ -11,7 +11,7 @@ namespace Conduit.Net.Services.Rooms;
 /// the rules of the directory endpoints. Taking an alias goes through a reservation so that two
 /// requests cannot both take it between the check and the commit.
 /// </summary>
-/// <remarks>Aliases of other servers resolve over federation, which does not exist yet: they are not found.</remarks>
+/// <remarks>Aliases of other servers are not found here; <c>Federation.AliasResolver</c> asks their server.</remarks>
 public sealed class RoomAliases
 {
     private const string CanonicalAliasType = "m.room.canonical_alias";
