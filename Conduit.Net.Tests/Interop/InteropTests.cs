@@ -1,33 +1,19 @@
-using System.Diagnostics;
-using System.Reflection;
-using System.Text;
-
 namespace Conduit.Net.Tests.Interop;
 
 /// <summary>
-/// Real clients, unchanged, against the real server: each case runs <c>node run.mjs SCENARIO BASEURL</c>
-/// in this folder, which drives matrix-js-sdk through <c>scenarios/SCENARIO.mjs</c> and exits 0 only
-/// when every step passed. A new scenario is a new script plus a new <see cref="TestCaseAttribute"/>.
+/// Real clients, unchanged, against the real server: each case runs one scenario of this folder
+/// through <see cref="NodeScenarios"/> against one server. A new scenario is a new script plus a new
+/// <see cref="TestCaseAttribute"/>.
 /// </summary>
 [Category("Interop")]
 public sealed class InteropTests
 {
-    // Hang guards, not speed checks: a scenario or an install still running after this is stuck.
-    private static readonly TimeSpan ScenarioTimeout = TimeSpan.FromMinutes(2);
-    private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(5);
-
-    private static readonly string InteropDirectory = typeof(InteropTests).Assembly
-        .GetCustomAttributes<AssemblyMetadataAttribute>()
-        .Single(attribute => attribute.Key == "InteropDirectory")
-        .Value!;
-
     private TestServer? _server;
 
     [OneTimeSetUp]
     public async Task Start()
     {
-        await RequireNodeAsync();
-        await EnsurePackagesInstalledAsync();
+        await NodeScenarios.PrepareAsync();
         _server = await TestServer.StartAsync();
     }
 
@@ -42,111 +28,5 @@ public sealed class InteropTests
     [TestCase("chat")]
     [TestCase("e2ee")]
     [TestCase("history-visibility")]
-    public async Task Matrix_js_sdk_completes_the_scenario(string scenario)
-    {
-        var baseUrl = _server!.Host.BaseAddress.ToString().TrimEnd('/');
-        var run = await RunAsync("node", ["run.mjs", scenario, baseUrl], ScenarioTimeout);
-        await TestContext.Out.WriteLineAsync(run.Output);
-        Assert.That(run.ExitCode, Is.Zero, () => $"node run.mjs {scenario} {baseUrl} {run.Outcome}\n{run.Output}");
-    }
-
-    private static async Task RequireNodeAsync()
-    {
-        const string need = "The interop tests need Node.js 20 or later on PATH";
-        ProcessRun version;
-        try
-        {
-            version = await RunAsync("node", ["--version"], ScenarioTimeout);
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            Assert.Fail($"{need}; starting `node` failed: {e.Message}");
-            return;
-        }
-        var text = version.StdOut.Trim();
-        var major = text.StartsWith('v') && int.TryParse(text[1..].Split('.')[0], out var parsed) ? parsed : 0;
-        if (version.ExitCode != 0 || major < 20)
-            Assert.Fail($"{need}; `node --version` {version.Outcome}\n{version.Output}");
-    }
-
-    /// <summary>
-    /// Runs <c>npm ci</c> when node_modules is missing or older than package-lock.json, so that
-    /// <c>dotnet test</c> works on a fresh clone and after a lockfile change. npm writes
-    /// node_modules/.package-lock.json at the end of every install, which dates the install.
-    /// </summary>
-    private static async Task EnsurePackagesInstalledAsync()
-    {
-        var installed = Path.Combine(InteropDirectory, "node_modules", ".package-lock.json");
-        var locked = Path.Combine(InteropDirectory, "package-lock.json");
-        if (File.Exists(installed) && File.GetLastWriteTimeUtc(installed) >= File.GetLastWriteTimeUtc(locked))
-            return;
-        var npm = OperatingSystem.IsWindows() ? "npm.cmd" : "npm";
-        ProcessRun install;
-        try
-        {
-            install = await RunAsync(npm, ["ci"], InstallTimeout);
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            Assert.Fail($"The interop tests install their packages with npm, which did not start: {e.Message}");
-            return;
-        }
-        if (install.ExitCode != 0)
-            Assert.Fail($"npm ci in {InteropDirectory} {install.Outcome}\n{install.Output}");
-    }
-
-    private static async Task<ProcessRun> RunAsync(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout)
-    {
-        var startInfo = new ProcessStartInfo(fileName)
-        {
-            WorkingDirectory = InteropDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-            startInfo.ArgumentList.Add(argument);
-        startInfo.Environment["NO_COLOR"] = "1";
-
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        using var process = new Process { StartInfo = startInfo };
-        process.OutputDataReceived += (_, line) => Append(stdout, line.Data);
-        process.ErrorDataReceived += (_, line) => Append(stderr, line.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        using var deadline = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            return new ProcessRun(null, $"did not finish within {timeout}", Read(stdout), Read(stderr));
-        }
-        return new ProcessRun(process.ExitCode, $"exited with code {process.ExitCode}", Read(stdout), Read(stderr));
-    }
-
-    private static void Append(StringBuilder output, string? line)
-    {
-        if (line is null)
-            return;
-        lock (output)
-            output.AppendLine(line);
-    }
-
-    private static string Read(StringBuilder output)
-    {
-        lock (output)
-            return output.ToString();
-    }
-
-    private sealed record ProcessRun(int? ExitCode, string Outcome, string StdOut, string StdErr)
-    {
-        public string Output => StdErr.Length == 0 ? StdOut : $"{StdOut}--- stderr ---\n{StdErr}";
-    }
+    public Task Matrix_js_sdk_completes_the_scenario(string scenario) => NodeScenarios.AssertPassesAsync(scenario, [_server!]);
 }

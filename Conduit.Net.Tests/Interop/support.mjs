@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
-import { ClientEvent, createClient, MatrixError, SyncState } from "matrix-js-sdk";
+import { ClientEvent, createClient, EventType, MatrixError, RoomEvent, SyncState } from "matrix-js-sdk";
 import { logger } from "matrix-js-sdk/lib/logger.js";
 import loglevel from "loglevel";
 
@@ -173,6 +173,69 @@ export function waitUntil(client, description, condition, eventNames = [ClientEv
     for (const name of eventNames) client.on(name, check);
     check();
   });
+}
+
+/** The bodies of the m.room.message events among events, in their order. */
+export function bodiesOf(events) {
+  return events.filter((event) => event.getType() === EventType.RoomMessage).map((event) => event.getContent().body);
+}
+
+/** The membership the client shows for userId (by default its own user) in the room, if any. */
+export function membershipOf(client, roomId, userId = client.getUserId()) {
+  return client.getRoom(roomId)?.getMember(userId)?.membership;
+}
+
+/**
+ * Two people chat in turns: the first sends turnLength text messages ("message N from NAME"), waits
+ * until the other's client has received them live, then the other does the same, until count are
+ * sent. Checks that each side received the other's messages once each and in order, and that both
+ * clients' live timelines hold all of them in the order sent. Each of first and second is
+ * [client, name]. Returns the bodies in the order sent and the event ids each client sent.
+ */
+export async function exchangeMessages(roomId, first, second, { count, turnLength }) {
+  const clients = [first[0], second[0]];
+  const names = new Map([first, second]);
+  // What each side receives live from the other, in arrival order.
+  const received = new Map(clients.map((client) => [client, []]));
+  const listeners = clients.map((client) => {
+    const listener = (event, room, toStartOfTimeline, removed, data) => {
+      if (room?.roomId !== roomId || toStartOfTimeline || removed || !data.liveEvent) return;
+      if (event.getType() !== EventType.RoomMessage || event.getSender() === client.getUserId()) return;
+      received.get(client).push(event.getContent().body);
+    };
+    client.on(RoomEvent.Timeline, listener);
+    return () => client.off(RoomEvent.Timeline, listener);
+  });
+  try {
+    const expected = [];
+    const sentBy = new Map(clients.map((client) => [client, []]));
+    const idsBy = new Map(clients.map((client) => [client, []]));
+    for (let turn = 0; expected.length < count; turn += 1) {
+      const [sender, receiver] = turn % 2 === 0 ? clients : [...clients].reverse();
+      const name = names.get(sender);
+      for (let i = 0; i < turnLength; i += 1) {
+        const body = `message ${expected.length + 1} from ${name}`;
+        const { event_id: eventId } = await sender.sendTextMessage(roomId, body);
+        expected.push(body);
+        sentBy.get(sender).push(body);
+        idsBy.get(sender).push(eventId);
+      }
+      const sent = sentBy.get(sender).length;
+      await waitUntil(receiver, `${names.get(receiver)}'s client to receive ${name}'s message ${sent}`, () =>
+        received.get(receiver).length >= sent);
+    }
+    for (const [receiver, sender] of [clients, [...clients].reverse()]) {
+      assert.deepEqual(received.get(receiver), sentBy.get(sender),
+        `${names.get(receiver)} received ${names.get(sender)}'s messages once each, in order`);
+    }
+    for (const client of clients) {
+      const live = bodiesOf(client.getRoom(roomId).getLiveTimeline().getEvents());
+      assert.deepEqual(live, expected, `${names.get(client)}'s live timeline holds all ${count} in order`);
+    }
+    return { expected, idsBy };
+  } finally {
+    for (const off of listeners) off();
+  }
 }
 
 /** Awaits a request that must fail with a MatrixError; checks its HTTP status and errcode and returns it. */

@@ -15,8 +15,11 @@ import {
   RoomMemberEvent,
 } from "matrix-js-sdk";
 import {
+  bodiesOf,
+  exchangeMessages,
   expectMatrixError,
   loginWithPassword,
+  membershipOf,
   registerWithDummyAuth,
   startSyncing,
   uniqueLocalpart,
@@ -32,14 +35,6 @@ const turnLength = 5;
 // The stable name: the SDK's THREAD_RELATION_TYPE switches to its unstable name on a server that
 // does not list v1.4, and the spec's relation is what this checks.
 const threadRelation = "m.thread";
-
-function bodiesOf(events) {
-  return events.filter((event) => event.getType() === EventType.RoomMessage).map((event) => event.getContent().body);
-}
-
-function membershipOf(client, roomId, userId = client.getUserId()) {
-  return client.getRoom(roomId)?.getMember(userId)?.membership;
-}
 
 export default async function chat({ baseUrl, step }) {
   const bobPassword = uniquePassword();
@@ -78,39 +73,8 @@ export default async function chat({ baseUrl, step }) {
         membershipOf(alice, roomId, bobId) === KnownMembership.Join);
     });
 
-    // What each side receives live from the other, in arrival order.
-    const received = new Map(clients.map((client) => [client, []]));
-    for (const client of clients) {
-      client.on(RoomEvent.Timeline, (event, room, toStartOfTimeline, removed, data) => {
-        if (room?.roomId !== roomId || toStartOfTimeline || removed || !data.liveEvent) return;
-        if (event.getType() !== EventType.RoomMessage || event.getSender() === client.getUserId()) return;
-        received.get(client).push(event.getContent().body);
-      });
-    }
-
-    const expected = [];
-    await step(`Alice and Bob exchange ${messageCount} messages, ${turnLength} at a time`, async () => {
-      const sentBy = new Map(clients.map((client) => [client, []]));
-      for (let turn = 0; expected.length < messageCount; turn += 1) {
-        const [sender, receiver] = turn % 2 === 0 ? [alice, bob] : [bob, alice];
-        const name = sender === alice ? "Alice" : "Bob";
-        for (let i = 0; i < turnLength; i += 1) {
-          const body = `message ${expected.length + 1} from ${name}`;
-          await sender.sendTextMessage(roomId, body);
-          expected.push(body);
-          sentBy.get(sender).push(body);
-        }
-        const count = sentBy.get(sender).length;
-        await waitUntil(receiver, `the other side to receive ${name}'s message ${count}`, () =>
-          received.get(receiver).length >= count);
-      }
-      assert.deepEqual(received.get(bob), sentBy.get(alice), "Bob received Alice's messages once each, in order");
-      assert.deepEqual(received.get(alice), sentBy.get(bob), "Alice received Bob's messages once each, in order");
-      for (const client of clients) {
-        const live = bodiesOf(client.getRoom(roomId).getLiveTimeline().getEvents());
-        assert.deepEqual(live, expected, `${client.getUserId()}'s live timeline holds all ${messageCount} in order`);
-      }
-    });
+    const { expected } = await step(`Alice and Bob exchange ${messageCount} messages, ${turnLength} at a time`, () =>
+      exchangeMessages(roomId, [alice, "Alice"], [bob, "Bob"], { count: messageCount, turnLength }));
 
     await step("Bob logs in on a new device and pages the whole history back with /messages", async () => {
       const tablet = await loginWithPassword(baseUrl, bobId, bobPassword, "Bob's tablet");

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { Direction, EventType, KnownMembership, Preset } from "matrix-js-sdk";
 import {
+  bodiesOf,
   loginWithPassword,
   registerWithDummyAuth,
   startSyncing,
@@ -19,10 +20,6 @@ import {
 const beforeCount = 12;
 const whileInvitedCount = 2;
 const afterCount = 3;
-
-function bodiesOf(events) {
-  return events.filter((event) => event.getType() === EventType.RoomMessage).map((event) => event.getContent().body);
-}
 
 function describeEvents(events) {
   return events.map((event) => `${event.getType()} ${event.getStateKey() ?? ""} ${JSON.stringify(event.getContent())}`).join("\n  ");
