@@ -118,6 +118,7 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<FederationSender>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FederationSender>());
         builder.Services.AddSingleton<InboundEdus>();
+        builder.Services.AddSingleton<OutboundEdus>();
         builder.Services.AddSingleton<InboundTransactions>();
         builder.Services.AddSingleton(sp => new UserService(sp.GetRequiredService<KvStore>(), config, sp.GetRequiredService<ProfileService>(), sp.GetRequiredService<TimeProvider>(), sp.GetServices<IDeviceObserver>()));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<UserService>().Devices);
@@ -200,6 +201,9 @@ public sealed class ConduitHost : IAsyncDisposable
             // Typing marks its start position and presence resumes its timeouts before any sync.
             app.Services.GetRequiredService<TypingService>();
             app.Services.GetRequiredService<PresenceService>();
+
+            // Local device, key and presence changes reach other servers from the first one on.
+            app.Services.GetRequiredService<OutboundEdus>();
             await app.StartAsync(cancellationToken);
         }
         catch

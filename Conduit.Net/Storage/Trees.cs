@@ -397,6 +397,13 @@ public static class Trees
     public const string ToDeviceTransactions = "todevice_txnids";
 
     /// <summary>
+    /// <c>todevice_federation_ids</c>: the <c>message_id</c> of each <c>m.direct_to_device</c> EDU received,
+    /// so that one sent again delivers nothing. Key: SHA-256 (32 bytes) of UTF-8 origin server name and
+    /// message id joined by 0xFF. Value: empty. Owner: ToDevice.
+    /// </summary>
+    public const string ToDeviceFederationIds = "todevice_federation_ids";
+
+    /// <summary>
     /// <c>backup_versions</c>: server-side key backup versions, kept with a deleted flag after
     /// deletion so that deleting again succeeds. Key: UTF-8 user id, 0xFF, u64 version (a global count).
     /// Value: json <c>{algorithm, auth_data, count, etag, deleted}</c>. Owner: KeyBackup.

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using Conduit.Net.Core.Identifiers;
 using Conduit.Net.Services.Ephemeral;
+using Conduit.Net.Services.Keys;
 using Conduit.Net.Services.Receipts;
+using Conduit.Net.Services.ToDevice;
 using Microsoft.Extensions.Logging;
 
 namespace Conduit.Net.Services.Federation;
@@ -10,7 +12,8 @@ namespace Conduit.Net.Services.Federation;
 /// The EDUs of inbound transactions, each handed to the service it belongs to. A server speaks only
 /// for its own users: an EDU about another server's user is ignored (and logged).
 /// </summary>
-public sealed class InboundEdus(TypingService typing, ReceiptService receipts, ILogger<InboundEdus> logger)
+public sealed class InboundEdus(
+    TypingService typing, ReceiptService receipts, ToDeviceService toDevice, DeviceLists deviceLists, ILogger<InboundEdus> logger)
 {
     public Task ReceiveAsync(string origin, string eduType, JsonObject content, CancellationToken cancellationToken)
     {
@@ -22,6 +25,14 @@ public sealed class InboundEdus(TypingService typing, ReceiptService receipts, I
                 break;
             case "m.receipt":
                 ReceiveReceipts(origin, content);
+                break;
+            case OutboundEdus.DeviceListUpdate:
+            case OutboundEdus.SigningKeyUpdate:
+                if (Text(content, "user_id") is { } userId && IsOwnUser(origin, userId))
+                    deviceLists.RemoteUserChanged(userId);
+                break;
+            case ToDeviceService.DirectToDevice:
+                toDevice.Receive(origin, content);
                 break;
             default:
                 logger.LogDebug("Ignored an EDU of type {EduType} from {Origin}", eduType, origin);

@@ -81,7 +81,9 @@ public sealed class CrossSigningKeys
         lock (_keys.Gate)
         {
             using var batch = new WriteBatch();
-            var changed = new HashSet<(string UserId, string? OnlyFor)>();
+            var ownDevices = new SortedSet<string>(StringComparer.Ordinal);
+            var ownMaster = false;
+            var others = new SortedSet<string>(StringComparer.Ordinal);
             foreach (var (targetUserId, targets) in body)
             {
                 if (targets is not JsonObject byKey)
@@ -95,13 +97,20 @@ public sealed class CrossSigningKeys
                         KeyJson.RequireSignatures(signedKey["signatures"], target);
                         if (targetUserId == callerUserId)
                         {
-                            if (SignOwnKey(batch, callerUserId, target, signedKey))
-                                changed.Add((callerUserId, null));
+                            switch (SignOwnKey(batch, callerUserId, target, signedKey))
+                            {
+                                case SignedKey.MasterKey:
+                                    ownMaster = true;
+                                    break;
+                                case SignedKey.Device:
+                                    ownDevices.Add(target);
+                                    break;
+                            }
                         }
                         else
                         {
                             SignOthersMasterKey(batch, callerUserId, targetUserId, target, signedKey);
-                            changed.Add((targetUserId, callerUserId));
+                            others.Add(targetUserId);
                         }
                     }
                     catch (MatrixException e)
@@ -112,8 +121,10 @@ public sealed class CrossSigningKeys
                     }
                 }
             }
-            foreach (var (userId, onlyFor) in changed)
-                _keys.RecordChange(batch, userId, onlyFor);
+            if (ownDevices.Count > 0 || ownMaster)
+                _keys.RecordLocalChange(batch, callerUserId, ownDevices, ownMaster);
+            foreach (var userId in others)
+                _keys.RecordChange(batch, userId, onlyFor: callerUserId);
             if (!batch.IsEmpty)
                 _keys.Store.Commit(batch);
         }
@@ -138,13 +149,13 @@ public sealed class CrossSigningKeys
                     _keys.RemoveSignatures(batch, userId, PublicKeyOf(old));
                 _keys.PutCrossSigningKey(batch, userId, usage, key);
             }
-            _keys.RecordChange(batch, userId);
+            _keys.RecordLocalChange(batch, userId, [], crossSigningKeys: true);
             _keys.Store.Commit(batch);
         }
     }
 
     /// <summary>A signature by the caller of their own master key (by a device) or of one of their devices (by the self-signing key).</summary>
-    private bool SignOwnKey(WriteBatch batch, string userId, string target, JsonObject signed)
+    private SignedKey SignOwnKey(WriteBatch batch, string userId, string target, JsonObject signed)
     {
         if (_keys.GetCrossSigningKey(userId, DeviceKeyStore.Master) is { } master && PublicKeyOf(master) == target)
         {
@@ -165,7 +176,7 @@ public sealed class CrossSigningKeys
                 _keys.PutSignature(batch, userId, target, userId, keyId, (string)signature!);
                 stored = true;
             }
-            return stored;
+            return stored ? SignedKey.MasterKey : SignedKey.None;
         }
 
         var deviceKeys = _keys.GetDeviceKeys(userId, target) ?? throw MatrixException.NotFound($"Unknown device or key {target}.");
@@ -173,7 +184,7 @@ public sealed class CrossSigningKeys
             ?? throw MatrixException.NotFound("There is no self-signing key to check the signature against.");
         RequireSameKey(deviceKeys, signed);
         StoreVerified(batch, signed, userId, selfSigning, userId, target);
-        return true;
+        return SignedKey.Device;
     }
 
     /// <summary>A signature by the caller's user-signing key of another user's master key.</summary>
@@ -221,5 +232,13 @@ public sealed class CrossSigningKeys
         if (key["signatures"] is not null)
             KeyJson.RequireSignatures(key["signatures"], what);
         KeyJson.Canonical(key);
+    }
+
+    /// <summary>Which of the caller's own keys a signature upload signed.</summary>
+    private enum SignedKey
+    {
+        None,
+        MasterKey,
+        Device,
     }
 }

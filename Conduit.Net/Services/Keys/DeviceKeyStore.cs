@@ -10,6 +10,12 @@ internal sealed record StoredOneTimeKey(byte[] StoreKey, string KeyId, JsonNode 
 /// <summary>A device's fallback key for one algorithm, and whether a claim has handed it out.</summary>
 internal sealed record StoredFallbackKey(string KeyId, JsonNode Key, bool Used);
 
+/// <summary>One device's change in a device list: its position (<c>stream_id</c>) and the one before (<c>prev_id</c>, 0 for none).</summary>
+internal sealed record DeviceUpdate(string DeviceId, ulong StreamId, ulong PrevId);
+
+/// <summary>A local user's device-list change: the devices whose keys, names or existence changed, or their cross-signing keys.</summary>
+internal sealed record DeviceListChange(string UserId, IReadOnlyList<DeviceUpdate> Devices, bool CrossSigningKeys);
+
 /// <summary>
 /// The Keys area's trees, typed: device keys, one-time and fallback keys, cross-signing keys,
 /// uploaded signatures and the device-list change stream; plus the one lock that serializes every
@@ -110,15 +116,44 @@ public sealed class DeviceKeyStore : IDeviceObserver
     }
 
     /// <summary>
+    /// A local user's device list changed, staged in the batch: the federation side tells the
+    /// servers that share a room with the user once it commits.
+    /// </summary>
+    internal event Action<WriteBatch, DeviceListChange>? LocalChange;
+
+    /// <summary>
     /// Records a change of the user's device list at a new position of the batch, replacing the
     /// user's previous entry so that the stream holds each user once. A change that concerns one
     /// user only (their signature of another user's master key, which nobody else sees) names
-    /// that user as <paramref name="onlyFor"/>; it has an entry of its own.
+    /// that user as <paramref name="onlyFor"/>; it has an entry of its own. A remote user's change
+    /// (told by their server) is recorded this way too, for the local users' syncs.
     /// </summary>
-    internal void RecordChange(WriteBatch batch, string userId, string? onlyFor = null)
+    internal void RecordChange(WriteBatch batch, string userId, string? onlyFor = null) =>
+        Record(batch, onlyFor is null ? KeyCodec.Utf8(userId) : KeyCodec.Join(userId, onlyFor), _store.NextCount(batch));
+
+    /// <summary>
+    /// Records a change of a local user's device list: of the keys, name or existence of
+    /// <paramref name="deviceIds"/>, and with <paramref name="crossSigningKeys"/> of their master or
+    /// self-signing key. Each device takes a position of its own, in order, each following the
+    /// previous one (the last is the user's device-list position), so that other servers can chain
+    /// the updates by <c>prev_id</c>.
+    /// </summary>
+    internal void RecordLocalChange(WriteBatch batch, string userId, IReadOnlyCollection<string> deviceIds, bool crossSigningKeys = false)
     {
-        var position = _store.NextCount(batch);
-        var entry = onlyFor is null ? KeyCodec.Utf8(userId) : KeyCodec.Join(userId, onlyFor);
+        var previous = DeviceListPosition(userId);
+        var updates = new List<DeviceUpdate>(deviceIds.Count);
+        foreach (var deviceId in deviceIds)
+        {
+            var position = _store.NextCount(batch);
+            updates.Add(new DeviceUpdate(deviceId, position, previous));
+            previous = position;
+        }
+        Record(batch, KeyCodec.Utf8(userId), updates.Count > 0 ? previous : _store.NextCount(batch));
+        LocalChange?.Invoke(batch, new DeviceListChange(userId, updates, crossSigningKeys));
+    }
+
+    private void Record(WriteBatch batch, byte[] entry, ulong position)
+    {
         if (_positions.Get(entry) is { } previous)
             batch.Remove(_changes, previous);
         batch.Put(_changes, KeyCodec.U64(position), entry);
@@ -151,11 +186,12 @@ public sealed class DeviceKeyStore : IDeviceObserver
     /// <summary>The devices' keys, one-time and fallback keys and the signatures of them go with the devices.</summary>
     public void DevicesRemoved(WriteBatch batch, string userId, IReadOnlyCollection<string> deviceIds)
     {
-        var any = false;
+        var withKeys = new List<string>();
         foreach (var deviceId in deviceIds)
         {
             var deviceKey = KeyCodec.Join(userId, deviceId);
-            any |= _deviceKeys.Get(deviceKey) is not null;
+            if (_deviceKeys.Get(deviceKey) is not null)
+                withKeys.Add(deviceId);
             batch.Remove(_deviceKeys, deviceKey);
             foreach (var (key, _) in _oneTimeKeys.ScanPrefix(KeyCodec.Prefix(userId, deviceId)))
                 batch.Remove(_oneTimeKeys, key);
@@ -163,15 +199,15 @@ public sealed class DeviceKeyStore : IDeviceObserver
                 batch.Remove(_fallbackKeys, key);
             RemoveSignatures(batch, userId, deviceId);
         }
-        if (any)
-            RecordChange(batch, userId);
+        if (withKeys.Count > 0)
+            RecordLocalChange(batch, userId, withKeys);
     }
 
     /// <summary>A device's display name is part of what <c>/keys/query</c> reports, so a rename of a device with keys is a change.</summary>
     public void DeviceRenamed(WriteBatch batch, string userId, string deviceId)
     {
         if (_deviceKeys.Get(KeyCodec.Join(userId, deviceId)) is not null)
-            RecordChange(batch, userId);
+            RecordLocalChange(batch, userId, [deviceId]);
     }
 
     internal static byte[] Serialize(JsonNode node) => System.Text.Encoding.UTF8.GetBytes(node.ToJsonString());

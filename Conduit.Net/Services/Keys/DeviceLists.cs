@@ -3,6 +3,7 @@ using Conduit.Net.Core.Auth;
 using Conduit.Net.Core.Events;
 using Conduit.Net.Services.Rooms;
 using Conduit.Net.Services.Sync;
+using Conduit.Net.Storage;
 
 namespace Conduit.Net.Services.Keys;
 
@@ -101,6 +102,25 @@ public sealed class DeviceLists
         && previous.TryGetProperty("membership", out var membership) && membership.ValueKind == JsonValueKind.String
             ? membership.GetString()
             : null;
+
+    /// <summary>
+    /// A remote user's server told of a change of his devices or cross-signing keys
+    /// (<c>m.device_list_update</c>, <c>m.signing_key_update</c>): the local users who share a room
+    /// with him see him in <c>device_lists.changed</c> and fetch his keys again, over federation
+    /// (there is no cache of remote device lists to update). Nothing is recorded for a user who
+    /// shares no room with a local user.
+    /// </summary>
+    public void RemoteUserChanged(string userId)
+    {
+        if (_events.Members.RoomsOf(userId, Membership.Join).Count == 0)
+            return;
+        lock (_keys.Gate)
+        {
+            using var batch = new WriteBatch();
+            _keys.RecordChange(batch, userId);
+            _keys.Store.Commit(batch);
+        }
+    }
 
     /// <summary>
     /// Completes at the next device-list change anywhere (one-shot, the store's register-read-await

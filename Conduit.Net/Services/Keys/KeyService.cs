@@ -62,7 +62,7 @@ public sealed class KeyService
             if (deviceKeys is not null && (_keys.GetDeviceKeys(userId, deviceId) is not { } stored || !KeyJson.SameJson(stored, deviceKeys)))
             {
                 _keys.PutDeviceKeys(batch, userId, deviceId, deviceKeys);
-                _keys.RecordChange(batch, userId);
+                _keys.RecordLocalChange(batch, userId, [deviceId]);
             }
 
             if (newOneTime.Count > 0)

@@ -1,0 +1,97 @@
+using System.Text.Json.Nodes;
+using Conduit.Net.Core.Auth;
+using Conduit.Net.Services.Keys;
+using Conduit.Net.Services.Rooms;
+using Conduit.Net.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Conduit.Net.Services.Federation;
+
+/// <summary>
+/// The EDUs that local changes send to the servers sharing a room with the user (spec server-server
+/// "Device Management"): <c>m.device_list_update</c> for each device whose keys, name or existence
+/// changed and <c>m.signing_key_update</c> for the master and self-signing keys. Each is queued once
+/// the change has committed, with what the store then holds (the keys <c>/user/devices</c> serves,
+/// or <c>deleted</c> for a device that is gone), and <c>stream_id</c>/<c>prev_id</c> from the
+/// change's positions, which are those <c>/user/devices</c> answers as <c>stream_id</c>.
+/// </summary>
+/// <remarks>
+/// The change and its EDUs are two commits: a crash between them loses the EDUs, and the next
+/// update's <c>prev_id</c> then names a position the receiver never saw, which tells it to fetch
+/// the whole list again.
+/// </remarks>
+public sealed class OutboundEdus
+{
+    public const string DeviceListUpdate = "m.device_list_update";
+    public const string SigningKeyUpdate = "m.signing_key_update";
+
+    private readonly KeyService _keys;
+    private readonly FederationSender _sender;
+    private readonly RoomEvents _rooms;
+    private readonly KvStore _store;
+    private readonly ILogger<OutboundEdus> _logger;
+
+    public OutboundEdus(KvStore store, DeviceKeyStore deviceKeys, KeyService keys, FederationSender sender, RoomEvents rooms, ILogger<OutboundEdus> logger)
+    {
+        _store = store;
+        _keys = keys;
+        _sender = sender;
+        _rooms = rooms;
+        _logger = logger;
+        deviceKeys.LocalChange += (batch, change) => batch.AfterCommit(() => SendDeviceListChange(change));
+    }
+
+    /// <summary>The servers other than this one that share a room with the user.</summary>
+    private IReadOnlyList<string> ServersSharingARoomWith(string userId) =>
+        _sender.ServersInRooms(_rooms.Members.RoomsOf(userId, Membership.Join).Select(r => r.RoomId));
+
+    private void SendDeviceListChange(DeviceListChange change)
+    {
+        try
+        {
+            var destinations = ServersSharingARoomWith(change.UserId);
+            if (destinations.Count == 0)
+                return;
+            var current = _keys.DevicesForServer(change.UserId);
+            var devices = current["devices"]!.AsArray().OfType<JsonObject>().ToDictionary(d => (string)d["device_id"]!, StringComparer.Ordinal);
+            using var batch = new WriteBatch();
+            foreach (var update in change.Devices)
+            {
+                var content = new JsonObject
+                {
+                    ["user_id"] = change.UserId,
+                    ["device_id"] = update.DeviceId,
+                    ["stream_id"] = update.StreamId,
+                    ["prev_id"] = update.PrevId == 0 ? new JsonArray() : new JsonArray(update.PrevId),
+                };
+                if (devices.TryGetValue(update.DeviceId, out var device))
+                {
+                    content["keys"] = device["keys"]!.DeepClone();
+                    if (device["device_display_name"] is { } name)
+                        content["device_display_name"] = name.DeepClone();
+                }
+                else
+                {
+                    content["deleted"] = true;
+                }
+                _sender.EnqueueEdu(batch, destinations, DeviceListUpdate, content);
+            }
+            if (change.CrossSigningKeys)
+            {
+                var content = new JsonObject { ["user_id"] = change.UserId };
+                foreach (var field in new[] { "master_key", "self_signing_key" })
+                {
+                    if (current[field] is { } key)
+                        content[field] = key.DeepClone();
+                }
+                _sender.EnqueueEdu(batch, destinations, SigningKeyUpdate, content);
+            }
+            _store.Commit(batch);
+        }
+        catch (Exception e)
+        {
+            // The change has committed and its caller must not fail for this; the next update's prev_id shows the gap.
+            _logger.LogError(e, "Could not queue the device-list update of {UserId}", change.UserId);
+        }
+    }
+}
