@@ -110,6 +110,8 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<ServerDiscovery>();
         builder.Services.AddSingleton<FederationClient>();
         builder.Services.AddSingleton<FederationRooms>();
+        builder.Services.AddSingleton<FederationHistory>();
+        builder.Services.AddSingleton<IRoomBackfill>(sp => sp.GetRequiredService<FederationHistory>());
         builder.Services.AddSingleton<RemoteJoins>();
         builder.Services.AddSingleton<AliasResolver>();
         builder.Services.AddSingleton<RequestAuthenticator>();

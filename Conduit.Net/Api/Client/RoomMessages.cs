@@ -25,12 +25,12 @@ internal static class RoomMessages
         routes.MapGet("/_matrix/client/v1/rooms/{roomId}/timestamp_to_event", TimestampToEventAsync).RequireAccessToken();
     }
 
-    private static Task MessagesAsync(HttpContext http)
+    private static async Task MessagesAsync(HttpContext http)
     {
         var caller = http.Caller();
         var backwards = Direction(http) ?? throw MatrixException.MissingParam("dir is required: \"b\" or \"f\".");
         var filter = Filter(http);
-        var page = Service(http).Messages(
+        var page = await Service(http).MessagesAsync(
             caller.UserId,
             caller.DeviceId,
             http.Route("roomId"),
@@ -38,14 +38,15 @@ internal static class RoomMessages
             Token(http, "to"),
             backwards,
             Limit(http) ?? filter.Limit ?? RoomHistory.DefaultLimit,
-            filter);
+            filter,
+            http.RequestAborted);
         var body = new JsonObject { ["start"] = page.Start };
         if (page.End is not null)
             body["end"] = page.End;
         body["chunk"] = page.Chunk;
         if (page.State.Count > 0)
             body["state"] = page.State;
-        return http.WriteJsonAsync(body);
+        await http.WriteJsonAsync(body);
     }
 
     private static Task ContextAsync(HttpContext http)

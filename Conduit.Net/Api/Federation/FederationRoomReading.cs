@@ -1,3 +1,4 @@
+using System.Globalization;
 using Conduit.Net.Api.Http;
 using Conduit.Net.Core.Errors;
 using Conduit.Net.Services.Federation;
@@ -10,8 +11,9 @@ namespace Conduit.Net.Api.Federation;
 
 /// <summary>
 /// The room-reading federation endpoints, behind X-Matrix: <c>GET /state/{roomId}?event_id=</c>,
-/// <c>/state_ids/{roomId}?event_id=</c>, <c>/event/{eventId}</c>, <c>/event_auth/{roomId}/{eventId}</c>
-/// and <c>/query/directory?room_alias=</c>.
+/// <c>/state_ids/{roomId}?event_id=</c>, <c>/event/{eventId}</c>, <c>/event_auth/{roomId}/{eventId}</c>,
+/// <c>/backfill/{roomId}?v=&amp;limit=</c>, <c>POST /get_missing_events/{roomId}</c> and
+/// <c>/query/directory?room_alias=</c>.
 /// </summary>
 internal static class FederationRoomReading
 {
@@ -21,7 +23,35 @@ internal static class FederationRoomReading
         routes.MapGet("/_matrix/federation/v1/state_ids/{roomId}", http => StateAsync(http, idsOnly: true)).RequireServerSignature();
         routes.MapGet("/_matrix/federation/v1/event/{eventId}", EventAsync).RequireServerSignature();
         routes.MapGet("/_matrix/federation/v1/event_auth/{roomId}/{eventId}", EventAuthAsync).RequireServerSignature();
+        routes.MapGet("/_matrix/federation/v1/backfill/{roomId}", BackfillAsync).RequireServerSignature();
+        routes.MapPost("/_matrix/federation/v1/get_missing_events/{roomId}", GetMissingEventsAsync).RequireServerSignature();
         routes.MapGet("/_matrix/federation/v1/query/directory", QueryDirectoryAsync).RequireServerSignature();
+    }
+
+    private static Task BackfillAsync(HttpContext http)
+    {
+        var from = http.Request.Query["v"].OfType<string>().ToList();
+        if (from.Count == 0)
+            throw MatrixException.MissingParam("v is required.");
+        var limitText = http.Query("limit") ?? throw MatrixException.MissingParam("limit is required.");
+        if (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out var limit))
+            throw MatrixException.InvalidParam("limit must be a non-negative integer.");
+        return http.WriteJsonAsync(History(http).Backfill(http.OriginServer(), http.Route("roomId"), from, limit));
+    }
+
+    private static async Task GetMissingEventsAsync(HttpContext http)
+    {
+        var body = await http.ReadObjectAsync();
+        if (body["earliest_events"] is null || body["latest_events"] is null)
+            throw MatrixException.BadJson("earliest_events and latest_events are required.");
+        var answer = History(http).GetMissingEvents(
+            http.OriginServer(),
+            http.Route("roomId"),
+            body.OptionalStrings("earliest_events"),
+            body.OptionalStrings("latest_events"),
+            body.OptionalInt("limit") ?? 10,
+            body.OptionalInt("min_depth") ?? 0);
+        await http.WriteJsonAsync(answer);
     }
 
     private static Task StateAsync(HttpContext http, bool idsOnly)
@@ -43,4 +73,6 @@ internal static class FederationRoomReading
     }
 
     private static FederationRooms Rooms(HttpContext http) => http.RequestServices.GetRequiredService<FederationRooms>();
+
+    private static FederationHistory History(HttpContext http) => http.RequestServices.GetRequiredService<FederationHistory>();
 }

@@ -12,14 +12,15 @@ namespace Conduit.Net.Services.Federation;
 /// <summary>
 /// A resident server's side of the room endpoints other servers call: the join handshake's first half
 /// (<c>make_join</c>), the room's state and auth chains at an event, single events, and alias queries.
-/// Every read is for a server that has a joined member in the room, unless its history is world-readable.
+/// Every read is for a server that has a joined member in the room, unless its history is world-readable,
+/// and shows it the events its users could see, the others redacted (<see cref="FederationHistory"/>).
 /// </summary>
 public sealed class FederationRooms(
     RoomEvents events,
     InboundPdus inbound,
     MembershipService memberships,
     RoomAliases aliases,
-    HistoryVisibility visibility,
+    FederationHistory history,
     ServerConfig config,
     TimeProvider time)
 {
@@ -137,11 +138,14 @@ public sealed class FederationRooms(
     /// </summary>
     public JsonObject StateAt(string origin, string roomId, string eventId, bool idsOnly)
     {
-        var room = ReadableRoom(origin, roomId);
+        var room = history.ReadableRoom(origin, roomId);
         var stored = EventOfRoom(room, eventId);
         var before = events.Snapshots.Load(events.StateBefore(stored.ShortEventId) ?? 0);
         var state = events.StateEvents(before).ToList();
         var chain = AuthChain(room, state);
+        var checker = history.ForServer(origin, room);
+
+        // Ids alone show nothing that visibility hides (a redacted event keeps its id).
         return idsOnly
             ? new JsonObject
             {
@@ -150,17 +154,18 @@ public sealed class FederationRooms(
             }
             : new JsonObject
             {
-                ["pdus"] = new JsonArray([.. state.Select(e => Federated(room, e))]),
-                ["auth_chain"] = new JsonArray([.. chain.Select(e => Federated(room, e))]),
+                ["pdus"] = new JsonArray([.. state.Select(e => (JsonNode)history.Served(room, e, checker))]),
+                ["auth_chain"] = new JsonArray([.. chain.Select(e => (JsonNode)history.Served(room, e, checker))]),
             };
     }
 
     /// <summary><c>GET /event_auth</c>: every event in the auth chain of <paramref name="eventId"/>.</summary>
     public JsonObject EventAuthChain(string origin, string roomId, string eventId)
     {
-        var room = ReadableRoom(origin, roomId);
+        var room = history.ReadableRoom(origin, roomId);
         var stored = EventOfRoom(room, eventId);
-        return new JsonObject { ["auth_chain"] = new JsonArray([.. AuthChain(room, [stored]).Select(e => Federated(room, e))]) };
+        var checker = history.ForServer(origin, room);
+        return new JsonObject { ["auth_chain"] = new JsonArray([.. AuthChain(room, [stored]).Select(e => (JsonNode)history.Served(room, e, checker))]) };
     }
 
     /// <summary><c>GET /event</c>: one event, as a transaction of one PDU, for a server that may read its room.</summary>
@@ -170,12 +175,12 @@ public sealed class FederationRooms(
             throw MatrixException.NotFound($"Event {eventId} not found.");
         var room = (stored.Root.TryGetProperty("room_id", out var roomId) ? events.Find(roomId.GetString() ?? "") : null)
             ?? throw MatrixException.NotFound($"Event {eventId} not found.");
-        EnsureMayRead(origin, room);
+        history.EnsureMayRead(origin, room);
         return new JsonObject
         {
             ["origin"] = config.ServerName,
             ["origin_server_ts"] = time.GetUtcNow().ToUnixTimeMilliseconds(),
-            ["pdus"] = new JsonArray(Federated(room, stored)),
+            ["pdus"] = new JsonArray(history.Served(room, stored, history.ForServer(origin, room))),
         };
     }
 
@@ -195,20 +200,6 @@ public sealed class FederationRooms(
             .Select(member => UserId.TryParse(member, out var parsed) ? parsed.Server.Value : null)
             .OfType<string>()
             .Distinct(StringComparer.Ordinal);
-
-    private RoomSnapshot ReadableRoom(string origin, string roomId)
-    {
-        var room = events.Find(roomId) ?? throw UnknownRoom(roomId);
-        EnsureMayRead(origin, room);
-        return room;
-    }
-
-    private void EnsureMayRead(string origin, RoomSnapshot room)
-    {
-        if (!ServersIn(room).Contains(origin, StringComparer.Ordinal)
-            && visibility.VisibilityAt(room.StateHash) != HistoryVisibility.WorldReadable)
-            throw MatrixException.Forbidden($"{origin} has no member in room {room.RoomId}.");
-    }
 
     private StoredEvent EventOfRoom(RoomSnapshot room, string eventId) =>
         events.Ids.FindEvent(eventId) is { } shortEventId

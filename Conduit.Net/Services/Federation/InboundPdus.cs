@@ -133,6 +133,18 @@ public sealed class InboundPdus
     }
 
     /// <summary>
+    /// Steps 4 and 5 for an event whose signatures <see cref="CheckSignedAsync"/> checked (every required
+    /// one held) and whose place in the DAG is <paramref name="placement"/>: history fetched by backfill,
+    /// which the current state of the room (step 6) has no say over.
+    /// </summary>
+    public AuthResult AuthorizeHistory(Pdu pdu, RoomAppend append, EventPlacement placement)
+    {
+        ServerSignatureCheck signedBy = (_, _) => true;
+        var authCheck = CheckAuthEvents(pdu, append, signedBy);
+        return authCheck.IsAllowed ? EventAuth.Check(pdu, append.LookupBefore(placement), signedBy) : authCheck;
+    }
+
+    /// <summary>
     /// Rule 3 on the auth events (one that was itself rejected rejects the event), then the rules
     /// against the state they make up; an event over the size limits fails here too.
     /// </summary>

@@ -172,12 +172,8 @@ public sealed class RoomAppend : IDisposable
         if (Room is not null)
             throw new InvalidOperationException("A remote join starts a room this server does not have.");
         Room = StartRoom(join);
-        var empty = new EventPlacement([], 0, StateSet.Empty);
         foreach (var pdu in outliers)
-        {
-            if (_events.Ids.FindEvent(pdu.EventId.Value, Write) is null)
-                Store(pdu, null, empty, StateLookup.Empty, received: true, HiddenOutcome.Outlier);
-        }
+            AppendOutlier(pdu);
         var entries = state.Select(pdu => new StateEntry(
             _events.Ids.GetOrCreateStateKey(pdu.Type, pdu.StateKey!, Write),
             _events.Ids.FindEvent(pdu.EventId.Value, Write)!.Value));
@@ -186,6 +182,40 @@ public sealed class RoomAppend : IDisposable
         var lookup = LookupBefore(placement);
         EventAuth.Check(join, lookup).EnsureAllowed();
         return Store(join, null, placement, lookup, received: true, hidden: null);
+    }
+
+    /// <summary>
+    /// Writes a checked event another server vouched for as state or auth chain, as an outlier, unless
+    /// it is stored here already.
+    /// </summary>
+    public void AppendOutlier(Pdu pdu)
+    {
+        if (Room is null)
+            throw new InvalidOperationException("An outlier needs a room that exists here.");
+        if (_events.Ids.FindEvent(pdu.EventId.Value, Write) is null)
+            Store(pdu, null, new EventPlacement([], 0, StateSet.Empty), StateLookup.Empty, received: true, HiddenOutcome.Outlier);
+    }
+
+    /// <summary>
+    /// Writes an event fetched as history (backfill), already checked, at <paramref name="position"/>
+    /// before everything the room's timeline held: its place in the DAG and the state before it, but
+    /// neither a forward extremity, nor the current state, nor the membership and other services'
+    /// indexes, which follow the room from its newest events on. An outlier with its id (state this
+    /// server was given when it joined) moves into the timeline.
+    /// </summary>
+    public StoredEvent AppendBackfilled(Pdu pdu, EventPlacement placement, long position, bool rejected)
+    {
+        var room = Room ?? throw new InvalidOperationException("Backfilled events need a room that exists here.");
+        var shortEventId = _events.Ids.GetOrCreateEvent(pdu.EventId.Value, Write);
+        var wasOutlier = _events.Timeline.GetHidden(shortEventId, Write)?.Outcome == HiddenOutcome.Outlier;
+        _events.Index.Write(shortEventId, new EventRecord(room.ShortRoomId, position, placement.StateHash), Write);
+        var json = StoredJson(pdu, placement.State);
+        _events.PublishPdu(shortEventId, pdu, Write);
+        if (rejected)
+            return _events.Timeline.AppendHidden(room.ShortRoomId, position, shortEventId, pdu.EventId.Value, json, HiddenOutcome.Rejected, Write);
+        if (wasOutlier)
+            _events.Timeline.RemoveHidden(shortEventId, Write);
+        return _events.Timeline.Append(room.ShortRoomId, position, shortEventId, pdu.EventId.Value, json, Write);
     }
 
     /// <summary>
@@ -287,33 +317,17 @@ public sealed class RoomAppend : IDisposable
         var position = (long)_events.Store.NextCount(write.Batch);
         _events.Index.Write(shortEventId, new EventRecord(room.ShortRoomId, position, placement.StateHash, transaction?.DeviceId, transaction?.TxnId), write);
 
-        var unsigned = new JsonObject();
         var stateAfter = placement.State;
-        if (pdu.StateKey is { } stateKey)
-        {
-            var key = _events.Ids.GetOrCreateStateKey(pdu.Type, stateKey, write);
-            if (placement.State.Get(key) is { } replaced && _events.Timeline.GetAny(replaced, write) is { } previous)
-            {
-                unsigned["replaces_state"] = previous.EventId;
-                unsigned["prev_content"] = previous.ContentObject();
-                unsigned["prev_sender"] = previous.Sender;
-            }
-            if (hidden != HiddenOutcome.Rejected)
-                stateAfter = placement.State.With(new StateEntry(key, shortEventId), out _);
-        }
-
-        // What another server put under unsigned is its own business; ours is what clients get.
-        var json = (JsonObject)pdu.Json.DeepClone();
-        json.Remove("unsigned");
-        if (unsigned.Count > 0)
-            json["unsigned"] = unsigned;
+        if (pdu.StateKey is { } stateKey && hidden != HiddenOutcome.Rejected)
+            stateAfter = placement.State.With(new StateEntry(_events.Ids.GetOrCreateStateKey(pdu.Type, stateKey, write), shortEventId), out _);
+        var json = StoredJson(pdu, placement.State);
         _events.PublishPdu(shortEventId, pdu, write);
         if (hidden is { } outcome)
         {
             // Neither a forward extremity nor part of the current state: the room's head stays as it was.
-            return _events.Timeline.AppendHidden(room.ShortRoomId, position, shortEventId, pdu.EventId.Value, RoomEvents.Serialize(json), outcome, write);
+            return _events.Timeline.AppendHidden(room.ShortRoomId, position, shortEventId, pdu.EventId.Value, json, outcome, write);
         }
-        var stored = _events.Timeline.Append(room.ShortRoomId, position, shortEventId, pdu.EventId.Value, RoomEvents.Serialize(json), write);
+        var stored = _events.Timeline.Append(room.ShortRoomId, position, shortEventId, pdu.EventId.Value, json, write);
 
         List<ulong> extremities = [.. room.Extremities.Except(placement.PrevEvents), shortEventId];
         var current = extremities.Count == 1 ? stateAfter : _events.Dag.Merge(_version, extremities, write);
@@ -335,6 +349,28 @@ public sealed class RoomAppend : IDisposable
         foreach (var index in _events.Indexes)
             index.Appended(stored, this);
         return stored;
+    }
+
+    /// <summary>
+    /// The event as this server stores it: what another server put under <c>unsigned</c> is its own
+    /// business; ours is what clients get (the state event it replaces, from <paramref name="before"/>).
+    /// </summary>
+    private byte[] StoredJson(Pdu pdu, StateSet before)
+    {
+        var unsigned = new JsonObject();
+        if (pdu.StateKey is { } stateKey
+            && before.Get(_events.Ids.GetOrCreateStateKey(pdu.Type, stateKey, Write)) is { } replaced
+            && _events.Timeline.GetAny(replaced, Write) is { } previous)
+        {
+            unsigned["replaces_state"] = previous.EventId;
+            unsigned["prev_content"] = previous.ContentObject();
+            unsigned["prev_sender"] = previous.Sender;
+        }
+        var json = (JsonObject)pdu.Json.DeepClone();
+        json.Remove("unsigned");
+        if (unsigned.Count > 0)
+            json["unsigned"] = unsigned;
+        return RoomEvents.Serialize(json);
     }
 
     private static bool SameState(StateSet a, StateSet b)

@@ -27,15 +27,38 @@ public sealed class RoomHistory
     /// <summary>Events around the binary search's landing point that timestamp_to_event compares, for clocks that were not monotonic.</summary>
     private const int TimestampWindow = 64;
 
+    /// <summary>How many times one <c>/messages</c> request fetches earlier history from other servers.</summary>
+    private const int MaxBackfillRounds = 3;
+
     private readonly RoomEvents _events;
     private readonly RoomService _rooms;
     private readonly HistoryVisibility _visibility;
+    private readonly IRoomBackfill _backfill;
 
-    public RoomHistory(RoomEvents events, RoomService rooms, HistoryVisibility visibility)
+    public RoomHistory(RoomEvents events, RoomService rooms, HistoryVisibility visibility, IRoomBackfill backfill)
     {
         _events = events;
         _rooms = rooms;
         _visibility = visibility;
+        _backfill = backfill;
+    }
+
+    /// <summary>
+    /// <c>GET /messages</c> as <see cref="Messages"/>, fetching earlier history from the room's other
+    /// servers when a backwards page runs out of events here before it is full (the room's history
+    /// here began with this server's join, or with history fetched earlier); the page then goes on
+    /// into what was fetched.
+    /// </summary>
+    public async Task<MessagesPage> MessagesAsync(string userId, string deviceId, string roomId, long? from, long? to, bool backwards, int limit, RoomEventFilter filter, CancellationToken cancellationToken)
+    {
+        var page = Messages(userId, deviceId, roomId, from, to, backwards, limit, filter);
+        for (var round = 0; round < MaxBackfillRounds && backwards && to is null && page.End is null && page.Chunk.Count < limit && filter.IncludesRoom(roomId); round++)
+        {
+            if (_events.Find(roomId) is not { } room || !await _backfill.BackfillAsync(room, cancellationToken))
+                break;
+            page = Messages(userId, deviceId, roomId, from, to, backwards, limit, filter);
+        }
+        return page;
     }
 
     /// <summary>

@@ -94,15 +94,23 @@ public sealed class Timeline
         encoded.CopyTo(value, 1);
         write.Batch.Put(_hidden, KeyCodec.U64(shortEventId), value);
         var hidden = new HiddenEvent(stored, outcome);
-        write.Overlay<ulong, HiddenEvent>(_hidden)[shortEventId] = hidden;
+        write.Overlay<ulong, HiddenEvent?>(_hidden)[shortEventId] = hidden;
         write.AfterCommit(() => _hiddenCache.Set(shortEventId, hidden));
         return stored;
+    }
+
+    /// <summary>Drops an event's hidden record: an outlier that backfill placed in the timeline.</summary>
+    public void RemoveHidden(ulong shortEventId, RoomWrite write)
+    {
+        write.Batch.Remove(_hidden, KeyCodec.U64(shortEventId));
+        write.Overlay<ulong, HiddenEvent?>(_hidden)[shortEventId] = null;
+        write.AfterCommit(() => _hiddenCache.Remove(shortEventId));
     }
 
     /// <summary>The soft-failed or rejected event with this short id, or null when it is not one.</summary>
     public HiddenEvent? GetHidden(ulong shortEventId, RoomWrite? write = null)
     {
-        if (write is not null && write.Overlay<ulong, HiddenEvent>(_hidden).TryGetValue(shortEventId, out var pending))
+        if (write is not null && write.Overlay<ulong, HiddenEvent?>(_hidden).TryGetValue(shortEventId, out var pending))
             return pending;
         if (_hiddenCache.TryGet(shortEventId, out var cached))
             return cached;
