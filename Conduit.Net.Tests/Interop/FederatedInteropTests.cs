@@ -13,6 +13,7 @@ public sealed class FederatedInteropTests : FederatedFixture
     public Task PrepareNodeAsync() => NodeScenarios.PrepareAsync();
 
     [TestCase("federated-chat")]
+    [TestCase("federated-e2ee")]
     public Task Matrix_js_sdk_on_each_server_completes_the_scenario(string scenario) =>
         NodeScenarios.AssertPassesAsync(scenario, Servers, TestCertificateAuthority.Instance.AuthorityPem);
 }

@@ -1,9 +1,15 @@
 // Helpers of the end-to-end encryption scenarios: matrix-js-sdk clients with the Rust crypto, and
-// waits for what a user sees of encryption (a message decrypted, another user's device known).
+// waits for what a user sees of encryption (a message decrypted, another user's device known),
+// cross-signing set-up and SAS verification.
 import assert from "node:assert/strict";
 import { LoggerLevel, Tracing } from "@matrix-org/matrix-sdk-crypto-wasm";
-import { ClientEvent, EventType, MatrixEventEvent } from "matrix-js-sdk";
-import { CryptoEvent } from "matrix-js-sdk/lib/crypto-api/index.js";
+import { ClientEvent, EventType, MatrixError, MatrixEventEvent } from "matrix-js-sdk";
+import {
+  CryptoEvent,
+  VerificationPhase,
+  VerificationRequestEvent,
+  VerifierEvent,
+} from "matrix-js-sdk/lib/crypto-api/index.js";
 import { waitUntil } from "./support.mjs";
 
 export const megolm = "m.megolm.v1.aes-sha2";
@@ -76,4 +82,124 @@ export function waitForDevice(client, who, userId, deviceId) {
   return waitUntil(client, `${who} to know ${userId}'s device ${deviceId}`,
     () => knowsDevice(client, userId, deviceId),
     [ClientEvent.Sync, CryptoEvent.DevicesUpdated]);
+}
+
+/**
+ * The user-interactive auth callback Element gives bootstrapCrossSigning: try without auth (the
+ * spec lets a first upload through), answer a 401 challenge with the password and its session.
+ * Each answer is pushed to prompts: "none" when the server took the request without auth,
+ * "password" when it asked.
+ */
+export function passwordAuth(userId, password, prompts) {
+  return async (makeRequest) => {
+    let session;
+    try {
+      const response = await makeRequest(null);
+      prompts.push("none");
+      return response;
+    } catch (error) {
+      if (!(error instanceof MatrixError) || error.httpStatus !== 401) throw error;
+      assert.ok(error.data.flows?.some((flow) => flow.stages?.includes("m.login.password")),
+        `the 401 challenge offers m.login.password: ${JSON.stringify(error.data)}`);
+      session = error.data.session;
+    }
+    const response = await makeRequest({ type: "m.login.password", identifier: { type: "m.id.user", user: userId }, password, session });
+    prompts.push("password");
+    return response;
+  };
+}
+
+/** Resolves once the verification request reaches the phase; rejects if it is cancelled first. */
+function waitForPhase(request, phase, who) {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (request.phase === phase) {
+        request.off(VerificationRequestEvent.Change, check);
+        resolve();
+      } else if (request.phase === VerificationPhase.Cancelled) {
+        request.off(VerificationRequestEvent.Change, check);
+        reject(new assert.AssertionError({ message: `${who}'s verification request was cancelled: ${request.cancellationCode}` }));
+      }
+    };
+    request.on(VerificationRequestEvent.Change, check);
+    check();
+  });
+}
+
+/** The SAS the verifier shows (the emoji and the callbacks to confirm or deny them), once it shows them. */
+function sasOf(verifier) {
+  return new Promise((resolve) => {
+    const shown = verifier.getShowSasCallbacks();
+    if (shown) resolve(shown);
+    else verifier.once(VerifierEvent.ShowSas, resolve);
+  });
+}
+
+/** Waits until the client's crypto sees its own device signed by its (current) self-signing key. */
+export function ownDeviceCrossSigned(client) {
+  return waitUntil(client,
+    `${client.getUserId()}'s crypto to see its device signed by its self-signing key`,
+    async () => (await client.getCrypto().getDeviceVerificationStatus(client.getUserId(), client.getDeviceId()))
+      ?.crossSigningVerified,
+    [ClientEvent.Sync, CryptoEvent.DevicesUpdated, CryptoEvent.UserTrustStatusChanged]);
+}
+
+/**
+ * A user's first cross-signing set-up with bootstrapCrossSigning, as Element does it: the upload goes
+ * through without auth (the spec lets a first upload through), and the device's new signature
+ * reaches its own crypto through device_lists and /keys/query.
+ */
+export async function setUpCrossSigning(client, password) {
+  const userId = client.getUserId();
+  const prompts = [];
+  await client.getCrypto().bootstrapCrossSigning({ authUploadDeviceSigningKeys: passwordAuth(userId, password, prompts) });
+  assert.deepEqual(prompts, ["none"], `${userId}'s first upload of cross-signing keys went through without auth`);
+  await ownDeviceCrossSigned(client);
+  assert.ok(await client.getCrypto().isCrossSigningReady(), `${userId}'s cross-signing is ready`);
+}
+
+/**
+ * The verifier's client verifies the target client's device with an interactive SAS (emoji)
+ * verification over to-device: the target accepts the request, both are shown the same seven emoji
+ * and confirm them, and both requests end done.
+ */
+export async function verifyWithSas(verifier, target) {
+  const [verifierName, targetName] = [verifier.getUserId(), `${target.getUserId()}'s device ${target.getDeviceId()}`];
+  const incoming = new Promise((resolve) => target.once(CryptoEvent.VerificationRequestReceived, resolve));
+  const verifierRequest = await verifier.getCrypto().requestDeviceVerification(target.getUserId(), target.getDeviceId());
+  const targetRequest = await waitUntil(target, `${targetName} to receive the verification request`, () => incoming);
+  assert.equal(targetRequest.otherUserId, verifier.getUserId(), `the request is from ${verifierName}`);
+  assert.equal(targetRequest.roomId, undefined, "the request came over to-device, not in a room");
+  await targetRequest.accept();
+  await waitForPhase(verifierRequest, VerificationPhase.Ready, verifierName);
+
+  const verifierSide = await verifierRequest.startVerification("m.sas.v1");
+  await waitForPhase(targetRequest, VerificationPhase.Started, targetName);
+  const targetSide = targetRequest.verifier;
+  assert.ok(targetSide, `${targetName} has a verifier once ${verifierName} started SAS`);
+  const verifierDone = verifierSide.verify();
+  const targetDone = targetSide.verify();
+  const [verifierSas, targetSas] = await Promise.all([sasOf(verifierSide), sasOf(targetSide)]);
+  const emoji = (sas) => sas.sas.emoji.map(([symbol]) => symbol).join("");
+  assert.equal(verifierSas.sas.emoji?.length, 7, `${verifierName} is shown seven emoji`);
+  assert.equal(emoji(verifierSas), emoji(targetSas), "both sides show the same emoji");
+  await Promise.all([verifierSas.confirm(), targetSas.confirm()]);
+  await Promise.all([verifierDone, targetDone]);
+  await Promise.all([
+    waitForPhase(verifierRequest, VerificationPhase.Done, verifierName),
+    waitForPhase(targetRequest, VerificationPhase.Done, targetName),
+  ]);
+}
+
+/** Waits until the client's crypto reports the target's identity verified, then checks its device is verified through cross-signing. */
+export async function assertCrossSigningVerified(client, target) {
+  const crypto = client.getCrypto();
+  const [userId, deviceId] = [target.getUserId(), target.getDeviceId()];
+  await waitUntil(client, `${client.getUserId()}'s crypto to report ${userId}'s identity verified`, async () =>
+    (await crypto.getUserVerificationStatus(userId)).isCrossSigningVerified(),
+  [ClientEvent.Sync, CryptoEvent.UserTrustStatusChanged]);
+  const device = await crypto.getDeviceVerificationStatus(userId, deviceId);
+  assert.ok(device?.isVerified(), `${userId}'s device ${deviceId} is verified`);
+  assert.ok(device.crossSigningVerified, `${userId}'s device ${deviceId} is verified through the self-signing key`);
+  assert.ok(device.signedByOwner, `${userId}'s device ${deviceId} is signed by its owner`);
 }

@@ -5,14 +5,8 @@
 // storage, and her new device restores it with the recovery key and decrypts the whole history; a
 // to-device message sent twice with one txnId arrives once.
 import assert from "node:assert/strict";
-import { ClientEvent, EventType, KnownMembership, MatrixError, MatrixEventEvent, Preset } from "matrix-js-sdk";
-import {
-  CryptoEvent,
-  decodeRecoveryKey,
-  VerificationPhase,
-  VerificationRequestEvent,
-  VerifierEvent,
-} from "matrix-js-sdk/lib/crypto-api/index.js";
+import { ClientEvent, EventType, KnownMembership, MatrixEventEvent, Preset } from "matrix-js-sdk";
+import { CryptoEvent, decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/index.js";
 import {
   loginWithPassword,
   registerWithDummyAuth,
@@ -22,12 +16,17 @@ import {
   waitUntil,
 } from "../support.mjs";
 import {
+  assertCrossSigningVerified,
   assertDecrypted,
   cryptoClient,
   megolm,
   messagesIn,
+  ownDeviceCrossSigned,
+  passwordAuth,
   receiveDecrypted,
+  setUpCrossSigning,
   undecrypted,
+  verifyWithSas,
   waitForDevice,
 } from "../e2ee-support.mjs";
 
@@ -45,55 +44,6 @@ function secretStorageCallbacks(knownKeys = new Map()) {
       return keyId === undefined ? null : [keyId, knownKeys.get(keyId)];
     },
   };
-}
-
-/**
- * The user-interactive auth callback Element gives bootstrapCrossSigning: try without auth (the
- * spec lets a first upload through), answer a 401 challenge with the password and its session.
- * Each answer is pushed to prompts: "none" when the server took the request without auth,
- * "password" when it asked.
- */
-function passwordAuth(userId, password, prompts) {
-  return async (makeRequest) => {
-    let session;
-    try {
-      const response = await makeRequest(null);
-      prompts.push("none");
-      return response;
-    } catch (error) {
-      if (!(error instanceof MatrixError) || error.httpStatus !== 401) throw error;
-      assert.ok(error.data.flows?.some((flow) => flow.stages?.includes("m.login.password")),
-        `the 401 challenge offers m.login.password: ${JSON.stringify(error.data)}`);
-      session = error.data.session;
-    }
-    const response = await makeRequest({ type: "m.login.password", identifier: { type: "m.id.user", user: userId }, password, session });
-    prompts.push("password");
-    return response;
-  };
-}
-
-function waitForPhase(request, phase, who) {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (request.phase === phase) {
-        request.off(VerificationRequestEvent.Change, check);
-        resolve();
-      } else if (request.phase === VerificationPhase.Cancelled) {
-        request.off(VerificationRequestEvent.Change, check);
-        reject(new assert.AssertionError({ message: `${who}'s verification request was cancelled: ${request.cancellationCode}` }));
-      }
-    };
-    request.on(VerificationRequestEvent.Change, check);
-    check();
-  });
-}
-
-function sasOf(verifier) {
-  return new Promise((resolve) => {
-    const shown = verifier.getShowSasCallbacks();
-    if (shown) resolve(shown);
-    else verifier.once(VerifierEvent.ShowSas, resolve);
-  });
 }
 
 export default async function e2ee({ baseUrl, step }) {
@@ -170,23 +120,9 @@ export default async function e2ee({ baseUrl, step }) {
       await receiveDecrypted(bobTablet, "Bob's tablet", roomId, aliceId, body);
     });
 
-    /** Waits until the client's crypto sees its own device signed by its (current) self-signing key. */
-    const ownDeviceCrossSigned = (client) => waitUntil(client,
-      `${client.getUserId()}'s crypto to see its device signed by its self-signing key`,
-      async () => (await client.getCrypto().getDeviceVerificationStatus(client.getUserId(), client.getDeviceId()))
-        ?.crossSigningVerified,
-      [ClientEvent.Sync, CryptoEvent.DevicesUpdated, CryptoEvent.UserTrustStatusChanged]);
-
     await step("Alice and Bob set up cross-signing with bootstrapCrossSigning (a first upload needs no auth)", async () => {
-      for (const [client, password] of [[alice, alicePassword], [bob, bobPassword]]) {
-        const userId = client.getUserId();
-        const prompts = [];
-        await client.getCrypto().bootstrapCrossSigning({ authUploadDeviceSigningKeys: passwordAuth(userId, password, prompts) });
-        assert.deepEqual(prompts, ["none"], `${userId}'s first upload of cross-signing keys went through without auth`);
-        // The device's new signature reaches its own crypto through device_lists and /keys/query.
-        await ownDeviceCrossSigned(client);
-        assert.ok(await client.getCrypto().isCrossSigningReady(), `${userId}'s cross-signing is ready`);
-      }
+      await setUpCrossSigning(alice, alicePassword);
+      await setUpCrossSigning(bob, bobPassword);
     });
 
     await step("Alice resets her cross-signing keys; the server asks for her password", async () => {
@@ -204,43 +140,11 @@ export default async function e2ee({ baseUrl, step }) {
       assert.ok(!(await crypto.getUserVerificationStatus(bobId)).isCrossSigningVerified(), "Bob's identity is not verified by Alice yet");
     });
 
-    await step("Alice verifies Bob's laptop with SAS over to-device; both sides confirm matching emoji", async () => {
-      const incoming = new Promise((resolve) => bob.once(CryptoEvent.VerificationRequestReceived, resolve));
-      const aliceRequest = await alice.getCrypto().requestDeviceVerification(bobId, bob.getDeviceId());
-      const bobRequest = await waitUntil(bob, "Bob's laptop to receive the verification request", () => incoming);
-      assert.equal(bobRequest.otherUserId, aliceId, "the request is from Alice");
-      assert.equal(bobRequest.roomId, undefined, "the request came over to-device, not in a room");
-      await bobRequest.accept();
-      await waitForPhase(aliceRequest, VerificationPhase.Ready, "Alice");
+    await step("Alice verifies Bob's laptop with SAS over to-device; both sides confirm matching emoji", () =>
+      verifyWithSas(alice, bob));
 
-      const aliceVerifier = await aliceRequest.startVerification("m.sas.v1");
-      await waitForPhase(bobRequest, VerificationPhase.Started, "Bob");
-      const bobVerifier = bobRequest.verifier;
-      assert.ok(bobVerifier, "Bob's side has a verifier once Alice started SAS");
-      const aliceDone = aliceVerifier.verify();
-      const bobDone = bobVerifier.verify();
-      const [aliceSas, bobSas] = await Promise.all([sasOf(aliceVerifier), sasOf(bobVerifier)]);
-      const emoji = (sas) => sas.sas.emoji.map(([symbol]) => symbol).join("");
-      assert.equal(aliceSas.sas.emoji?.length, 7, "Alice is shown seven emoji");
-      assert.equal(emoji(aliceSas), emoji(bobSas), "both sides show the same emoji");
-      await Promise.all([aliceSas.confirm(), bobSas.confirm()]);
-      await Promise.all([aliceDone, bobDone]);
-      await Promise.all([
-        waitForPhase(aliceRequest, VerificationPhase.Done, "Alice"),
-        waitForPhase(bobRequest, VerificationPhase.Done, "Bob"),
-      ]);
-    });
-
-    await step("Alice's crypto reports Bob's identity and laptop as cross-signing verified", async () => {
-      const crypto = alice.getCrypto();
-      await waitUntil(alice, "Alice's crypto to report Bob's identity verified", async () =>
-        (await crypto.getUserVerificationStatus(bobId)).isCrossSigningVerified(),
-        [ClientEvent.Sync, CryptoEvent.UserTrustStatusChanged]);
-      const device = await crypto.getDeviceVerificationStatus(bobId, bob.getDeviceId());
-      assert.ok(device?.isVerified(), "Bob's laptop is verified");
-      assert.ok(device.crossSigningVerified, "Bob's laptop is verified through his self-signing key");
-      assert.ok(device.signedByOwner, "Bob's laptop is signed by its owner");
-    });
+    await step("Alice's crypto reports Bob's identity and laptop as cross-signing verified", () =>
+      assertCrossSigningVerified(alice, bob));
 
     const recoveryKey = await step("Alice enables key backup behind secret storage", async () => {
       const crypto = alice.getCrypto();

@@ -1,0 +1,113 @@
+// End-to-end encryption across two federating servers with matrix-js-sdk's Rust crypto, one client
+// and one crypto store per device: Alice on server A creates an m.megolm.v1.aes-sha2 room, Bob on
+// server B joins it, and each side decrypts the other's messages (device keys fetched across the
+// servers, room keys sent as to-device messages across them). Bob logs in a second device on B;
+// Alice's client learns of it through a device list update from B, her next message decrypts on
+// both of Bob's devices, and the new device's own message decrypts on Alice's side. Both set up
+// cross-signing, learn each other's keys, and Alice verifies Bob's laptop with an interactive SAS
+// (emoji) verification whose to-device messages cross the servers.
+import { EventType, KnownMembership, Preset } from "matrix-js-sdk";
+import {
+  loginWithPassword,
+  registerWithDummyAuth,
+  startSyncing,
+  uniqueLocalpart,
+  uniquePassword,
+  waitUntil,
+} from "../support.mjs";
+import {
+  cryptoClient,
+  megolm,
+  receiveDecrypted,
+  setUpCrossSigning,
+  verifyWithSas,
+  waitForDevice,
+} from "../e2ee-support.mjs";
+
+export const servers = 2;
+
+const timelineLimit = 20;
+
+export default async function federatedE2ee({ baseUrls: [serverA, serverB], step }) {
+  const alicePassword = uniquePassword();
+  const bobPassword = uniquePassword();
+  const alice = await step("register Alice on server A and set up her Rust crypto", async () =>
+    cryptoClient(await registerWithDummyAuth(serverA, uniqueLocalpart("alice"), alicePassword, "Alice's phone")));
+  const bob = await step("register Bob on server B and set up his Rust crypto", async () =>
+    cryptoClient(await registerWithDummyAuth(serverB, uniqueLocalpart("bob"), bobPassword, "Bob's laptop")));
+  const aliceId = alice.getUserId();
+  const bobId = bob.getUserId();
+  const clients = [alice, bob];
+
+  try {
+    await step("start both clients and wait for their first sync", () =>
+      Promise.all([startSyncing(alice, timelineLimit), startSyncing(bob, timelineLimit)]));
+
+    const roomId = await step(`Alice creates a room on A with m.room.encryption (${megolm}), Bob joins it from B`, async () => {
+      const { room_id: created } = await alice.createRoom({
+        preset: Preset.PublicChat,
+        initial_state: [{ type: EventType.RoomEncryption, state_key: "", content: { algorithm: megolm } }],
+      });
+      await bob.joinRoom(created, { viaServers: [alice.getDomain()] });
+      await waitUntil(bob, "Bob's sync to show him joined with Alice", () =>
+        bob.getRoom(created)?.getMyMembership() === KnownMembership.Join
+        && bob.getRoom(created).getMember(aliceId)?.membership === KnownMembership.Join);
+      await waitUntil(alice, "Alice's sync to show Bob joined", () =>
+        alice.getRoom(created)?.getMember(bobId)?.membership === KnownMembership.Join);
+      for (const client of clients) {
+        await waitUntil(client, `${client.getUserId()}'s crypto to see the room encrypted`, () =>
+          client.getCrypto().isEncryptionEnabledInRoom(created));
+      }
+      return created;
+    });
+
+    await step("Alice and Bob exchange messages that each side decrypts", async () => {
+      await Promise.all([
+        waitForDevice(alice, "Alice", bobId, bob.getDeviceId()),
+        waitForDevice(bob, "Bob", aliceId, alice.getDeviceId()),
+      ]);
+      for (let round = 1; round <= 3; round += 1) {
+        const fromAlice = `secret ${round} from Alice`;
+        await alice.sendTextMessage(roomId, fromAlice);
+        await receiveDecrypted(bob, "Bob", roomId, aliceId, fromAlice);
+        const fromBob = `secret ${round} from Bob`;
+        await bob.sendTextMessage(roomId, fromBob);
+        await receiveDecrypted(alice, "Alice", roomId, bobId, fromBob);
+      }
+    });
+
+    const bobTablet = await step("Bob logs in a second device on B with its own crypto store; Alice's client learns of it", async () => {
+      const tablet = await cryptoClient(await loginWithPassword(serverB, bobId, bobPassword, "Bob's tablet"));
+      clients.push(tablet);
+      await startSyncing(tablet, timelineLimit);
+      await waitForDevice(alice, "Alice", bobId, tablet.getDeviceId());
+      return tablet;
+    });
+
+    await step("Alice's next message decrypts on both of Bob's devices", async () => {
+      const body = "for both of Bob's devices";
+      await alice.sendTextMessage(roomId, body);
+      await receiveDecrypted(bob, "Bob's laptop", roomId, aliceId, body);
+      await receiveDecrypted(bobTablet, "Bob's tablet", roomId, aliceId, body);
+    });
+
+    await step("Bob answers from his tablet; Alice decrypts it", async () => {
+      await waitForDevice(bobTablet, "Bob's tablet", aliceId, alice.getDeviceId());
+      const body = "hello from Bob's tablet";
+      await bobTablet.sendTextMessage(roomId, body);
+      await receiveDecrypted(alice, "Alice", roomId, bobId, body);
+    });
+
+    await step("Alice and Bob set up cross-signing; each client learns the other's keys across the servers", async () => {
+      await setUpCrossSigning(alice, alicePassword);
+      await setUpCrossSigning(bob, bobPassword);
+      await waitUntil(alice, "Alice to see Bob's cross-signing keys", () => alice.getCrypto().userHasCrossSigningKeys(bobId, true));
+      await waitUntil(bob, "Bob to see Alice's cross-signing keys", () => bob.getCrypto().userHasCrossSigningKeys(aliceId, true));
+    });
+
+    await step("Alice on A verifies Bob's laptop on B with SAS over to-device; both sides confirm matching emoji", () =>
+      verifyWithSas(alice, bob));
+  } finally {
+    for (const client of clients) client.stopClient();
+  }
+}
