@@ -228,10 +228,7 @@ public sealed class FederationEduTests : FederatedFixture
     [Test]
     public async Task A_device_list_update_about_another_server_s_user_changes_nothing()
     {
-        var alice = await NewUserAsync(A, "alice");
-        var bob = await NewUserAsync(B, "bob");
-        var roomId = await PublicRoomAsync(A, alice);
-        await JoinViaAsync(B, bob, roomId, A);
+        var (_, bob) = await RoomMatesOnAAndBAsync();
         var since = (await B.SyncAsync(bob)).NextBatch();
 
         await SendTransactionAsync([new JsonObject
@@ -241,6 +238,104 @@ public sealed class FederationEduTests : FederatedFixture
         }]);
 
         Assert.That(Changed(await B.SyncAsync(bob, since: since)), Is.Empty);
+    }
+
+    [Test]
+    public async Task A_local_cross_signing_key_upload_puts_the_user_in_device_lists_changed_on_the_other_server()
+    {
+        var (alice, bob) = await RoomMatesOnAAndBAsync();
+        var since = (await B.SyncAsync(bob)).NextBatch();
+        using var master = new TestKey();
+
+        var (status, body) = await A.SendAsync(HttpMethod.Post, KeysApi.SigningUploadPath, new JsonObject
+        {
+            ["master_key"] = KeysApi.CrossSigningKey(alice.UserId, "master", master),
+        }, alice.AccessToken);
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+
+        List<string?> changed = [];
+        await Poll.UntilAsync(async () => (changed = Changed(await B.SyncAsync(bob, since: since))).Count > 0);
+        Assert.That(changed, Is.EqualTo(SyncApi.Expect(alice.UserId)));
+        var keys = await B.QueryAsync(bob, new JsonObject { [alice.UserId] = new JsonArray() });
+        Assert.That((string?)keys["master_keys"]?[alice.UserId]?["keys"]?[$"ed25519:{master.Public}"], Is.EqualTo(master.Public));
+    }
+
+    [Test]
+    public async Task A_presence_change_goes_out_as_a_presence_EDU_to_the_servers_sharing_a_room()
+    {
+        var alice = await UserSharingARoomWithTheRecorderAsync();
+
+        await SetPresenceAsync(A, alice, "online", "writing tests");
+
+        var push = (await RecordedAsync("m.presence", c => c["push"]!.AsArray().Any(p => (string?)p?["user_id"] == alice.UserId)))
+            .SelectMany(c => c["push"]!.AsArray()).OfType<JsonObject>().Last(p => (string?)p["user_id"] == alice.UserId);
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)push["presence"], Is.EqualTo("online"));
+            Assert.That((string?)push["status_msg"], Is.EqualTo("writing tests"));
+            Assert.That((long?)push["last_active_ago"], Is.GreaterThanOrEqualTo(0));
+            Assert.That((bool?)push["currently_active"], Is.True);
+        });
+    }
+
+    [Test]
+    public async Task A_remote_user_s_presence_reaches_the_sync_and_presence_status_of_a_local_room_mate()
+    {
+        var (alice, bob) = await RoomMatesOnAAndBAsync();
+        var since = (await B.SyncAsync(bob)).NextBatch();
+
+        await SetPresenceAsync(A, alice, "unavailable", "out for lunch");
+
+        JsonObject? seen = null;
+        await Poll.UntilAsync(async () =>
+        {
+            var sync = await B.SyncAsync(bob, since: since);
+            seen = sync["presence"]?["events"]?.AsArray().OfType<JsonObject>().LastOrDefault(e => (string?)e["sender"] == alice.UserId);
+            return (string?)seen?["content"]?["presence"] == "unavailable";
+        });
+        Assert.That((string?)seen?["content"]?["status_msg"], Is.EqualTo("out for lunch"));
+        var (status, body) = await B.SendAsync(HttpMethod.Get, $"{Client}/presence/{RoomApi.Escape(alice.UserId)}/status", accessToken: bob.AccessToken);
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        Assert.That((string?)body!["presence"], Is.EqualTo("unavailable"));
+        Assert.That((string?)body["status_msg"], Is.EqualTo("out for lunch"));
+    }
+
+    [Test]
+    public async Task A_presence_EDU_about_another_server_s_user_changes_nothing()
+    {
+        var (_, bob) = await RoomMatesOnAAndBAsync();
+        await SetPresenceAsync(B, bob, "online", "here");
+
+        await SendTransactionAsync([new JsonObject
+        {
+            ["edu_type"] = "m.presence",
+            ["content"] = new JsonObject
+            {
+                ["push"] = new JsonArray(new JsonObject { ["user_id"] = bob.UserId, ["presence"] = "offline", ["status_msg"] = "forged", ["last_active_ago"] = 0 }),
+            },
+        }]);
+
+        var (status, body) = await B.SendAsync(HttpMethod.Get, $"{Client}/presence/{RoomApi.Escape(bob.UserId)}/status", accessToken: bob.AccessToken);
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        Assert.That((string?)body!["status_msg"], Is.EqualTo("here"));
+        Assert.That((string?)body["presence"], Is.EqualTo("online"));
+    }
+
+    /// <summary>A user of A and a user of B joined to a public room of A's user.</summary>
+    private async Task<(TestSession OnA, TestSession OnB)> RoomMatesOnAAndBAsync()
+    {
+        var alice = await NewUserAsync(A, "alice");
+        var bob = await NewUserAsync(B, "bob");
+        var roomId = await PublicRoomAsync(A, alice);
+        await JoinViaAsync(B, bob, roomId, A);
+        return (alice, bob);
+    }
+
+    private static async Task SetPresenceAsync(TestServer server, TestSession who, string presence, string statusMessage)
+    {
+        var (status, body) = await server.SendAsync(
+            HttpMethod.Put, $"{Client}/presence/{RoomApi.Escape(who.UserId)}/status", new JsonObject { ["presence"] = presence, ["status_msg"] = statusMessage }, who.AccessToken);
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
     }
 
     /// <summary>A new user of A in a room that a user of the recorder joined.</summary>

@@ -30,7 +30,7 @@ public sealed class PresenceTimeoutTests
         var services = _server.Host.Services;
         _presence = new PresenceService(
             services.GetRequiredService<KvStore>(), services.GetRequiredService<RoomAccess>(),
-            services.GetRequiredService<ProfileService>(), _time, NullLogger<PresenceService>.Instance);
+            services.GetRequiredService<ProfileService>(), _server.Config, _time, NullLogger<PresenceService>.Instance);
     }
 
     [TearDown]

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Conduit.Net.Core.Identifiers;
 using Conduit.Net.Services.Ephemeral;
 using Conduit.Net.Services.Keys;
+using Conduit.Net.Services.Presence;
 using Conduit.Net.Services.Receipts;
 using Conduit.Net.Services.ToDevice;
 using Microsoft.Extensions.Logging;
@@ -13,7 +14,12 @@ namespace Conduit.Net.Services.Federation;
 /// for its own users: an EDU about another server's user is ignored (and logged).
 /// </summary>
 public sealed class InboundEdus(
-    TypingService typing, ReceiptService receipts, ToDeviceService toDevice, DeviceLists deviceLists, ILogger<InboundEdus> logger)
+    TypingService typing,
+    ReceiptService receipts,
+    PresenceService presence,
+    ToDeviceService toDevice,
+    DeviceLists deviceLists,
+    ILogger<InboundEdus> logger)
 {
     public Task ReceiveAsync(string origin, string eduType, JsonObject content, CancellationToken cancellationToken)
     {
@@ -25,6 +31,9 @@ public sealed class InboundEdus(
                 break;
             case "m.receipt":
                 ReceiveReceipts(origin, content);
+                break;
+            case OutboundEdus.Presence:
+                ReceivePresence(origin, content);
                 break;
             case OutboundEdus.DeviceListUpdate:
             case OutboundEdus.SigningKeyUpdate:
@@ -69,6 +78,19 @@ public sealed class InboundEdus(
                 foreach (var eventId in eventIds.OfType<JsonValue>().Select(v => v.TryGetValue<string>(out var id) ? id : null).OfType<string>())
                     receipts.SetRemoteReceipt(userId, roomId, eventId, threadId);
             }
+        }
+    }
+
+    /// <summary><c>{push: [{user_id, presence, status_msg?, last_active_ago, currently_active?}]}</c>; malformed entries are skipped.</summary>
+    private void ReceivePresence(string origin, JsonObject content)
+    {
+        foreach (var update in (content["push"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            if (Text(update, "user_id") is not { } userId || Text(update, "presence") is not { } state || !IsOwnUser(origin, userId))
+                continue;
+            var lastActiveAgo = update["last_active_ago"] is JsonValue ago && ago.TryGetValue<long>(out var value) ? value : 0;
+            var currentlyActive = update["currently_active"] is JsonValue active && active.TryGetValue<bool>(out var flag) && flag;
+            presence.ReceiveRemote(userId, state, Text(update, "status_msg"), lastActiveAgo, currentlyActive);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Conduit.Net.Core.Auth;
 using Conduit.Net.Services.Keys;
+using Conduit.Net.Services.Presence;
 using Conduit.Net.Services.Rooms;
 using Conduit.Net.Storage;
 using Microsoft.Extensions.Logging;
@@ -9,8 +10,9 @@ namespace Conduit.Net.Services.Federation;
 
 /// <summary>
 /// The EDUs that local changes send to the servers sharing a room with the user (spec server-server
-/// "Device Management"): <c>m.device_list_update</c> for each device whose keys, name or existence
-/// changed and <c>m.signing_key_update</c> for the master and self-signing keys. Each is queued once
+/// "Presence" and "Device Management"): <c>m.presence</c> for each published presence change,
+/// <c>m.device_list_update</c> for each device whose keys, name or existence changed and
+/// <c>m.signing_key_update</c> for the master and self-signing keys. A device change is queued once
 /// the change has committed, with what the store then holds (the keys <c>/user/devices</c> serves,
 /// or <c>deleted</c> for a device that is gone), and <c>stream_id</c>/<c>prev_id</c> from the
 /// change's positions, which are those <c>/user/devices</c> answers as <c>stream_id</c>.
@@ -24,26 +26,52 @@ public sealed class OutboundEdus
 {
     public const string DeviceListUpdate = "m.device_list_update";
     public const string SigningKeyUpdate = "m.signing_key_update";
+    public const string Presence = "m.presence";
 
     private readonly KeyService _keys;
+    private readonly PresenceService _presence;
     private readonly FederationSender _sender;
     private readonly RoomEvents _rooms;
     private readonly KvStore _store;
     private readonly ILogger<OutboundEdus> _logger;
 
-    public OutboundEdus(KvStore store, DeviceKeyStore deviceKeys, KeyService keys, FederationSender sender, RoomEvents rooms, ILogger<OutboundEdus> logger)
+    public OutboundEdus(
+        KvStore store,
+        DeviceKeyStore deviceKeys,
+        KeyService keys,
+        PresenceService presence,
+        FederationSender sender,
+        RoomEvents rooms,
+        ILogger<OutboundEdus> logger)
     {
+        _presence = presence;
         _store = store;
         _keys = keys;
         _sender = sender;
         _rooms = rooms;
         _logger = logger;
         deviceKeys.LocalChange += (batch, change) => batch.AfterCommit(() => SendDeviceListChange(change));
+        presence.LocalChange += SendPresence;
     }
 
     /// <summary>The servers other than this one that share a room with the user.</summary>
     private IReadOnlyList<string> ServersSharingARoomWith(string userId) =>
         _sender.ServersInRooms(_rooms.Members.RoomsOf(userId, Membership.Join).Select(r => r.RoomId));
+
+    private void SendPresence(string userId)
+    {
+        try
+        {
+            var destinations = ServersSharingARoomWith(userId);
+            if (destinations.Count > 0)
+                _sender.EnqueueEdu(destinations, Presence, new JsonObject { ["push"] = new JsonArray(_presence.PresenceUpdate(userId)) });
+        }
+        catch (Exception e)
+        {
+            // Presence is best effort: the change stands locally, and the next one goes out again.
+            _logger.LogError(e, "Could not queue the presence of {UserId}", userId);
+        }
+    }
 
     private void SendDeviceListChange(DeviceListChange change)
     {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Conduit.Net.Config;
 using Conduit.Net.Core.Errors;
 using Conduit.Net.Core.Identifiers;
 using Conduit.Net.Services.Ephemeral;
@@ -50,6 +51,7 @@ public sealed class PresenceService : IDisposable
     private readonly TimeProvider _time;
     private readonly Deadlines<string> _deadlines;
     private readonly ChangeSignals _signals = new();
+    private readonly string _serverName;
 
     /// <summary>Serializes changes (their commits included, so the log never holds two entries for one user).</summary>
     private readonly Lock _gate = new();
@@ -60,8 +62,9 @@ public sealed class PresenceService : IDisposable
     /// <summary>Syncs in progress and the time the user was last seen, per user; under <see cref="_gate"/>.</summary>
     private readonly Dictionary<string, Seen> _seen = new(StringComparer.Ordinal);
 
-    public PresenceService(KvStore store, RoomAccess rooms, ProfileService profiles, TimeProvider time, ILogger<PresenceService> logger)
+    public PresenceService(KvStore store, RoomAccess rooms, ProfileService profiles, ServerConfig config, TimeProvider time, ILogger<PresenceService> logger)
     {
+        _serverName = config.ServerName;
         _store = store;
         _presence = store.Tree(Trees.Presence);
         _changes = store.Tree(Trees.PresenceChanges);
@@ -70,14 +73,15 @@ public sealed class PresenceService : IDisposable
         _time = time;
         _deadlines = new Deadlines<string>(time, Reevaluate, e => logger.LogError(e, "Presence timeouts failed."), StringComparer.Ordinal);
 
-        // Users left online or idle by the last run go offline unless they sync again soon.
+        // Local users left online or idle by the last run go offline unless they sync again soon;
+        // remote users keep what their server last told.
         var now = time.GetUtcNow();
         foreach (var (key, value) in _presence.ScanPrefix([]))
         {
             var state = PresenceState.Decode(value);
-            if (state.Presence == Offline)
-                continue;
             var userId = KeyCodec.ReadUtf8(key);
+            if (state.Presence == Offline || !IsLocal(userId))
+                continue;
             _states[userId] = state;
             lock (_gate)
                 _seen[userId] = new Seen { LastSeen = now };
@@ -146,6 +150,45 @@ public sealed class PresenceService : IDisposable
             seen.LastSeen = now;
             return state with { Presence = Online, LastActiveTs = now.ToUnixTimeMilliseconds() };
         });
+
+    /// <summary>A local user's presence was published (after its commit, outside any lock): the federation side tells the servers sharing a room with them.</summary>
+    public event Action<string>? LocalChange;
+
+    /// <summary>
+    /// The user's presence as an <c>m.presence</c> EDU pushes it (server-server "Presence"):
+    /// <c>user_id</c>, <c>presence</c>, <c>last_active_ago</c> (since the epoch for a user never
+    /// active), <c>status_msg</c> when set and <c>currently_active</c> when online.
+    /// </summary>
+    public JsonObject PresenceUpdate(string userId)
+    {
+        var state = State(userId);
+        var content = Content(state, withProfile: false);
+        content["user_id"] = userId;
+        content["last_active_ago"] = Math.Max(0, _time.GetUtcNow().ToUnixTimeMilliseconds() - state.LastActiveTs);
+        return content;
+    }
+
+    /// <summary>
+    /// A remote user's presence as his server pushed it (an <c>m.presence</c> EDU; the caller checked
+    /// that he belongs to the origin), stored and published to the local users who share a room
+    /// with him, and served by <c>GET /presence</c>. Kept as told: the local timeouts are for local
+    /// users, and his server tells of the next change. Ignored for a user who shares no room with
+    /// a local user, and for a state that is not one of the three.
+    /// </summary>
+    public void ReceiveRemote(string userId, string presence, string? statusMessage, long lastActiveAgo, bool currentlyActive)
+    {
+        if (IsLocal(userId) || presence is not (Online or Unavailable or Offline) || _rooms.JoinedRooms(userId).Count == 0)
+            return;
+        var lastActiveTs = _time.GetUtcNow().ToUnixTimeMilliseconds() - Math.Max(0, lastActiveAgo);
+        bool published;
+        lock (_gate)
+        {
+            var state = new PresenceState(presence, statusMessage, lastActiveTs, presence == Online && currentlyActive, 0);
+            published = StoreLocked(userId, state, persistUnpublished: true);
+        }
+        if (published)
+            Signal(userId);
+    }
 
     /// <summary>
     /// Stream read for sync: an <c>m.presence</c> event (<c>{"type", "sender", "content"}</c>, the
@@ -247,34 +290,63 @@ public sealed class PresenceService : IDisposable
             var now = _time.GetUtcNow();
             if (!_seen.TryGetValue(userId, out var seen))
                 _seen[userId] = seen = new Seen { LastSeen = now };
-            var before = State(userId);
-            var after = ApplyTimeouts(change(before, seen, now), seen, now);
-            published = after.Presence != before.Presence || after.StatusMessage != before.StatusMessage || after.CurrentlyActive != before.CurrentlyActive;
+            var after = ApplyTimeouts(change(State(userId), seen, now), seen, now);
+            published = StoreLocked(userId, after, persistUnpublished: false);
+            ScheduleLocked(userId, _states[userId], seen, now);
+        }
+        if (published)
+        {
+            Signal(userId);
+            LocalChange?.Invoke(userId);
+        }
+    }
+
+    /// <summary>
+    /// Stores <paramref name="after"/> as the user's state; publishes it (new position, log entry)
+    /// when the state, message or <c>currently_active</c> differ from what was published, and
+    /// returns whether it did. A newer last active time alone is kept in memory only, or also
+    /// written with <paramref name="persistUnpublished"/>.
+    /// </summary>
+    private bool StoreLocked(string userId, PresenceState after, bool persistUnpublished)
+    {
+        var before = State(userId);
+        var published = after.Presence != before.Presence || after.StatusMessage != before.StatusMessage || after.CurrentlyActive != before.CurrentlyActive;
+        if (published || persistUnpublished)
+        {
+            using var batch = new WriteBatch();
             if (published)
             {
-                using var batch = new WriteBatch();
                 var position = _store.NextCount(batch);
                 after = after with { Position = position };
                 if (before.Position != 0)
                     batch.Remove(_changes, KeyCodec.U64(before.Position));
                 batch.Put(_changes, KeyCodec.U64(position), KeyCodec.Utf8(userId));
-                batch.Put(_presence, KeyCodec.Utf8(userId), after.Encode());
-                _states[userId] = after;
-                _store.Commit(batch);
             }
             else
             {
-                _states[userId] = after;
+                after = after with { Position = before.Position };
             }
-            ScheduleLocked(userId, after, seen, now);
+            batch.Put(_presence, KeyCodec.Utf8(userId), after.Encode());
+            _states[userId] = after;
+            _store.Commit(batch);
         }
-        if (published)
+        else
         {
-            _signals.Signal(userId);
-            foreach (var roomId in _rooms.JoinedRooms(userId))
-                _signals.Signal(roomId);
+            _states[userId] = after;
         }
+        return published;
     }
+
+    /// <summary>Wakes the syncs waiting on the user or on one of their rooms.</summary>
+    private void Signal(string userId)
+    {
+        _signals.Signal(userId);
+        foreach (var roomId in _rooms.JoinedRooms(userId))
+            _signals.Signal(roomId);
+    }
+
+    private bool IsLocal(string userId) =>
+        UserId.TryParse(userId, out var parsed) && parsed.Server.Value == _serverName;
 
     private static PresenceState ApplyTimeouts(PresenceState state, Seen seen, DateTimeOffset now)
     {
