@@ -112,7 +112,8 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<FederationRooms>();
         builder.Services.AddSingleton<FederationHistory>();
         builder.Services.AddSingleton<IRoomBackfill>(sp => sp.GetRequiredService<FederationHistory>());
-        builder.Services.AddSingleton<RemoteJoins>();
+        builder.Services.AddSingleton<FederationMemberships>();
+        builder.Services.AddSingleton<RemoteMemberships>();
         builder.Services.AddSingleton<AliasResolver>();
         builder.Services.AddSingleton<RequestAuthenticator>();
         builder.Services.AddSingleton<FederationOutbox>();
@@ -156,6 +157,7 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<RoomProfiles>();
         builder.Services.AddSingleton<RoomWindows>();
         builder.Services.AddSingleton<StrippedState>();
+        builder.Services.AddSingleton<OutOfRoomMemberships>();
         builder.Services.AddSingleton<RoomsProvider>();
         builder.Services.AddSingleton<AccountDataProvider>();
         builder.Services.AddSingleton<TypingProvider>();

@@ -446,4 +446,12 @@ public static class Trees
     /// id joined by 0xFF. Value: the answer's compact UTF-8 JSON. Owner: Federation.
     /// </summary>
     public const string FederationTransactions = "federation_txnids";
+
+    /// <summary>
+    /// <c>userroom_outofroommembership</c>: a local user's membership, made over federation, in a room no user
+    /// of this server is joined to (an invite received, a knock or a rejection sent through another server).
+    /// Key: UTF-8 user id, 0xFF, UTF-8 room id. Value: u64 position (a global count), then compact UTF-8
+    /// JSON <c>{membership, event, stripped_state, servers}</c>. Owner: Rooms.
+    /// </summary>
+    public const string OutOfRoomMemberships = "userroom_outofroommembership";
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Conduit.Net.Api.Http;
 using Conduit.Net.Core.Errors;
+using Conduit.Net.Services.Federation;
 using Conduit.Net.Services.Rooms;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -33,7 +34,7 @@ internal static class RoomCreation
             IsDirect = body.OptionalBool("is_direct"),
             PowerLevelContentOverride = body.OptionalObject("power_level_content_override"),
         };
-        var roomId = await http.RequestServices.GetRequiredService<RoomService>().CreateRoomAsync(http.Caller().UserId, options);
+        var roomId = await http.RequestServices.GetRequiredService<RemoteMemberships>().CreateRoomAsync(http.Caller().UserId, options, http.RequestAborted);
         await http.WriteJsonAsync(new JsonObject { ["room_id"] = roomId });
     }
 

@@ -39,29 +39,28 @@ internal static class RoomMembership
     private static async Task JoinAsync(HttpContext http)
     {
         var body = await http.ReadObjectAsync();
-        var via = http.Request.Query["via"].Concat(http.Request.Query["server_name"]).OfType<string>().ToList();
-        var roomId = await Joins(http).JoinAsync(http.Caller().UserId, http.Route("roomIdOrAlias"), body.OptionalString("reason"), via, http.RequestAborted);
+        var roomId = await Remote(http).JoinAsync(http.Caller().UserId, http.Route("roomIdOrAlias"), body.OptionalString("reason"), Via(http), http.RequestAborted);
         await http.WriteJsonAsync(new JsonObject { ["room_id"] = roomId });
     }
 
     private static async Task JoinByIdAsync(HttpContext http)
     {
         var body = await http.ReadObjectAsync();
-        var roomId = await Joins(http).JoinAsync(http.Caller().UserId, http.Route("roomId"), body.OptionalString("reason"), [], http.RequestAborted);
+        var roomId = await Remote(http).JoinAsync(http.Caller().UserId, http.Route("roomId"), body.OptionalString("reason"), [], http.RequestAborted);
         await http.WriteJsonAsync(new JsonObject { ["room_id"] = roomId });
     }
 
     private static async Task KnockAsync(HttpContext http)
     {
         var body = await http.ReadObjectAsync();
-        var roomId = await Service(http).KnockAsync(http.Caller().UserId, http.Route("roomIdOrAlias"), body.OptionalString("reason"), http.RequestAborted);
+        var roomId = await Remote(http).KnockAsync(http.Caller().UserId, http.Route("roomIdOrAlias"), body.OptionalString("reason"), Via(http), http.RequestAborted);
         await http.WriteJsonAsync(new JsonObject { ["room_id"] = roomId });
     }
 
     private static async Task LeaveAsync(HttpContext http)
     {
         var body = await http.ReadObjectAsync();
-        await Service(http).LeaveAsync(http.Caller().UserId, http.Route("roomId"), body.OptionalString("reason"), http.RequestAborted);
+        await Remote(http).LeaveAsync(http.Caller().UserId, http.Route("roomId"), body.OptionalString("reason"), http.RequestAborted);
         await http.WriteEmptyObjectAsync();
     }
 
@@ -72,8 +71,12 @@ internal static class RoomMembership
         await http.WriteEmptyObjectAsync();
     }
 
-    private static Task InviteAsync(HttpContext http) =>
-        TargetedAsync(http, (service, caller, roomId, target, reason) => service.InviteAsync(caller, roomId, target, reason, http.RequestAborted));
+    private static async Task InviteAsync(HttpContext http)
+    {
+        var body = await http.ReadObjectAsync();
+        await Remote(http).InviteAsync(http.Caller().UserId, http.Route("roomId"), body.RequiredString("user_id"), body.OptionalString("reason"), isDirect: false, http.RequestAborted);
+        await http.WriteEmptyObjectAsync();
+    }
 
     private static Task KickAsync(HttpContext http) =>
         TargetedAsync(http, (service, caller, roomId, target, reason) => service.KickAsync(caller, roomId, target, reason, http.RequestAborted));
@@ -121,5 +124,8 @@ internal static class RoomMembership
 
     private static MembershipService Service(HttpContext http) => http.RequestServices.GetRequiredService<MembershipService>();
 
-    private static RemoteJoins Joins(HttpContext http) => http.RequestServices.GetRequiredService<RemoteJoins>();
+    private static RemoteMemberships Remote(HttpContext http) => http.RequestServices.GetRequiredService<RemoteMemberships>();
+
+    /// <summary>The servers a client names for a room of another server: <c>via</c>, and the older <c>server_name</c>.</summary>
+    private static List<string> Via(HttpContext http) => http.Request.Query["via"].Concat(http.Request.Query["server_name"]).OfType<string>().ToList();
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Conduit.Net.Core.Events;
 
 namespace Conduit.Net.Services.Rooms;
 
@@ -60,6 +61,13 @@ public static class ClientEvents
             client["unsigned"] = unsigned = [];
         unsigned[key] = value;
     }
+
+    /// <summary>
+    /// The state events (state key <c>""</c>) that invite and knock room state carry: the ones the spec
+    /// lists under "Stripped state", by which a client shows a room it cannot read yet.
+    /// </summary>
+    public static readonly IReadOnlyList<string> StrippedStateTypes =
+        [EventTypes.Create, "m.room.name", "m.room.avatar", "m.room.topic", EventTypes.JoinRules, "m.room.canonical_alias", "m.room.encryption"];
 
     /// <summary>
     /// The stripped state form (<c>type</c>, <c>state_key</c>, <c>sender</c>, <c>content</c>) used for

@@ -16,8 +16,8 @@ namespace Conduit.Net.Services.Rooms;
 /// unbanning someone not banned, forgetting a room one is in) are checked here first.
 /// </summary>
 /// <remarks>
-/// Joining a room this server is not in goes through <c>Federation.RemoteJoins</c>; inviting a user of
-/// another server is 403 until invites go over federation.
+/// Memberships that need another server (joining, knocking on or leaving a room this server is not in,
+/// inviting a user of another server) go through <c>Federation.RemoteMemberships</c>.
 /// </remarks>
 public sealed class MembershipService
 {
@@ -60,12 +60,9 @@ public sealed class MembershipService
     public Task LeaveAsync(string userId, string roomId, string? reason, CancellationToken cancellationToken) =>
         ChangeAsync(userId, roomId, userId, Membership.Leave, reason, null, cancellationToken);
 
-    /// <summary>Invites a user; inviting someone already invited is not an error and sends nothing.</summary>
-    public Task InviteAsync(string userId, string roomId, string target, string? reason, CancellationToken cancellationToken)
-    {
-        RequireLocalTarget(target, "invite");
-        return ChangeAsync(userId, roomId, target, Membership.Invite, reason, current => current != Membership.Invite, cancellationToken);
-    }
+    /// <summary>Invites a user of this server; inviting someone already invited is not an error and sends nothing.</summary>
+    public Task InviteAsync(string userId, string roomId, string target, string? reason, CancellationToken cancellationToken) =>
+        ChangeAsync(userId, roomId, target, Membership.Invite, reason, current => current != Membership.Invite, cancellationToken);
 
     /// <summary>Kicks a user who is joined, invited or knocking: 403 for anyone else.</summary>
     public Task KickAsync(string userId, string roomId, string target, string? reason, CancellationToken cancellationToken) =>
@@ -238,12 +235,6 @@ public sealed class MembershipService
         if (alias.Server.Value != _config.ServerName)
             throw MatrixException.NotFound("Resolving aliases of other servers needs federation.");
         return _aliases.Find(alias.Value)?.RoomId ?? throw MatrixException.NotFound($"Room alias {alias.Value} not found.");
-    }
-
-    private void RequireLocalTarget(string target, string what)
-    {
-        if (ParseUser(target).Server.Value != _config.ServerName)
-            throw MatrixException.Forbidden($"Cannot {what} {target}: users of other servers need federation, which this server does not do yet.");
     }
 
     private static UserId ParseUser(string userId) =>

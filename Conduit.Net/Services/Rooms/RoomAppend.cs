@@ -95,6 +95,26 @@ public sealed class RoomAppend : IDisposable
     /// </summary>
     public StoredEvent Append(EventDraft draft)
     {
+        var (pdu, placement, state) = BuildAuthorized(draft);
+        var stored = Store(pdu, draft.Transaction, placement, state, received: false, hidden: null);
+        foreach (var outbox in _events.Outboxes)
+            outbox.Queue(pdu, this);
+        return stored;
+    }
+
+    /// <summary>
+    /// Builds, signs and authorizes the event against the current state without writing it: an event
+    /// another server must sign too (an invite) before it enters the room through the inbound checks.
+    /// </summary>
+    public Pdu Prepare(EventDraft draft)
+    {
+        if (Room is null)
+            throw new InvalidOperationException("Only an event of an existing room can be prepared.");
+        return BuildAuthorized(draft).Pdu;
+    }
+
+    private (Pdu Pdu, EventPlacement Placement, IStateLookup State) BuildAuthorized(EventDraft draft)
+    {
         var room = Room;
         var isCreate = draft.Type == EventTypes.Create && draft.StateKey == "";
         if (room is null != isCreate)
@@ -125,10 +145,7 @@ public sealed class RoomAppend : IDisposable
         EventAuth.Check(pdu, state).EnsureAllowed();
         foreach (var index in _events.Indexes)
             index.CheckLocal(draft, this);
-        var stored = Store(pdu, draft.Transaction, placement, state, received: false, hidden: null);
-        foreach (var outbox in _events.Outboxes)
-            outbox.Queue(pdu, this);
-        return stored;
+        return (pdu, placement, state);
     }
 
     /// <summary>
@@ -165,13 +182,13 @@ public sealed class RoomAppend : IDisposable
     /// Writes a room this server joins through another: the events of its state and their auth chains
     /// as outliers, then the join event on that state, which starts the room's timeline here. The events
     /// must be checked already; the state is the resolved state before the join, as the resident server
-    /// answered it.
+    /// answered it. A room this server knew but left (no member of it joined) starts again at the join:
+    /// its old forward extremities lead to a state it stopped following, while its old state stays the
+    /// base the membership indexes change from.
     /// </summary>
     public StoredEvent AppendRemoteJoin(Pdu join, IReadOnlyList<Pdu> outliers, IReadOnlyList<Pdu> state)
     {
-        if (Room is not null)
-            throw new InvalidOperationException("A remote join starts a room this server does not have.");
-        Room = StartRoom(join);
+        Room = Room is null ? StartRoom(join) : Room with { Extremities = [] };
         foreach (var pdu in outliers)
             AppendOutlier(pdu);
         var entries = state.Select(pdu => new StateEntry(

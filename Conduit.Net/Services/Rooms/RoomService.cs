@@ -81,7 +81,6 @@ public sealed class RoomService
         {
             if (!UserId.TryParse(invitee, out var parsed))
                 throw MatrixException.InvalidParam($"\"{invitee}\" is not a valid user id.");
-            RequireLocal(parsed, "invite");
             if (invitee != userId && !invitees.Contains(invitee))
                 invitees.Add(invitee);
         }
@@ -143,8 +142,8 @@ public sealed class RoomService
             if (options.Topic is not null)
                 AppendInitial(append, new EventDraft("m.room.topic", "", userId, TopicContent(options.Topic)));
 
-            // 8. Invites.
-            foreach (var invitee in invitees)
+            // 8. Invites; users of other servers are invited over federation once the room exists.
+            foreach (var invitee in invitees.Where(IsLocal))
             {
                 var content = new JsonObject { ["membership"] = Membership.Invite };
                 if (options.IsDirect)
@@ -364,6 +363,9 @@ public sealed class RoomService
             throw MatrixException.Forbidden("End-to-end encryption is disabled on this server (allow_encryption = false): m.room.encryption is refused.");
     }
 
+    /// <summary>Whether the user id names a user of this server.</summary>
+    public bool IsLocal(string userId) => UserId.TryParse(userId, out var parsed) && parsed.Server.Value == _config.ServerName;
+
     internal static MatrixException NotInRoom() => MatrixException.Forbidden("You are not a member of this room.");
 
     private async Task<RoomAppend> LockJoinedAsync(string userId, string roomId, CancellationToken cancellationToken)
@@ -375,12 +377,6 @@ public sealed class RoomService
             throw NotInRoom();
         }
         return append;
-    }
-
-    private void RequireLocal(UserId userId, string what)
-    {
-        if (userId.Server.Value != _config.ServerName)
-            throw MatrixException.Forbidden($"Cannot {what} {userId}: users of other servers need federation, which this server does not do yet.");
     }
 
     /// <summary>One's own events may always be redacted; other users' need the <c>redact</c> power level.</summary>

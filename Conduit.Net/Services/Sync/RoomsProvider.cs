@@ -25,19 +25,22 @@ public sealed class RoomsProvider : ISyncProvider
     private readonly RoomWindows _windows;
     private readonly StrippedState _stripped;
     private readonly IgnoredUsers _ignoredUsers;
+    private readonly OutOfRoomMemberships _outOfRoom;
 
-    public RoomsProvider(RoomEvents events, RoomWindows windows, StrippedState stripped, IgnoredUsers ignoredUsers)
+    public RoomsProvider(RoomEvents events, RoomWindows windows, StrippedState stripped, IgnoredUsers ignoredUsers, OutOfRoomMemberships outOfRoom)
     {
         _events = events;
         _windows = windows;
         _stripped = stripped;
         _ignoredUsers = ignoredUsers;
+        _outOfRoom = outOfRoom;
     }
 
     /// <summary>Wakes on a membership change of the user (invites, joins, kicks) and on any new event in a room they are joined to.</summary>
     public void Watch(SyncWatch watch)
     {
         watch.Add(_events.Members.WatchUser(watch.UserId, watch.CancellationToken));
+        watch.Add(_outOfRoom.Watch(watch.UserId, watch.CancellationToken));
         var joined = _events.Members.RoomsOf(watch.UserId, Membership.Join);
         watch.JoinedRooms = [.. joined.Select(r => r.RoomId)];
         foreach (var room in joined)
@@ -63,8 +66,11 @@ public sealed class RoomsProvider : ISyncProvider
         }
 
         IReadOnlySet<string>? ignored = null;
+        var outOfRoom = _outOfRoom.Of(pass.UserId).Where(r => r.Position <= upTo).ToDictionary(r => r.RoomId, StringComparer.Ordinal);
         foreach (var entry in _events.Members.RoomsOf(pass.UserId))
         {
+            if (outOfRoom.ContainsKey(entry.RoomId))
+                continue;
             if (_events.Find(entry.RoomId) is not { } room || MembershipAt(room, entry, pass.UserId, upTo) is not { } member)
                 continue;
             if (member.Membership == Membership.Join)
@@ -91,6 +97,34 @@ public sealed class RoomsProvider : ISyncProvider
                     WriteLeft(pass, room, member.Event(), since);
                     break;
             }
+        }
+        foreach (var record in outOfRoom.Values)
+        {
+            if (pass.Filter.Room.IncludesRoom(record.RoomId))
+                WriteOutOfRoom(pass, record, since, ref ignored);
+        }
+    }
+
+    /// <summary>
+    /// A membership made over federation in a room no user of this server is in: an invite or knock with
+    /// the stripped state it came with, or the rejection of one as the only event of a left room.
+    /// </summary>
+    private void WriteOutOfRoom(SyncPass pass, OutOfRoomMembership record, long? since, ref IReadOnlySet<string>? ignored)
+    {
+        var inWindow = since is null || record.Position > since;
+        switch (record.Membership)
+        {
+            case Membership.Invite when inWindow || pass.Request.FullState:
+                ignored ??= _ignoredUsers.Of(pass.UserId);
+                if (!ignored.Contains((string?)record.Event["sender"] ?? ""))
+                    pass.Response.InvitedRoom(record.RoomId, (JsonArray)record.StrippedState.DeepClone());
+                break;
+            case Membership.Knock when inWindow || pass.Request.FullState:
+                pass.Response.KnockedRoom(record.RoomId, (JsonArray)record.StrippedState.DeepClone());
+                break;
+            case Membership.Leave or Membership.Ban when since is null ? pass.Filter.Room.IncludeLeave : inWindow:
+                ((JsonArray)pass.Response.LeftRoom(record.RoomId)["timeline"]!["events"]!).Add(record.Event.DeepClone());
+                break;
         }
     }
 

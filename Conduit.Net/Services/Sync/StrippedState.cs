@@ -12,9 +12,6 @@ namespace Conduit.Net.Services.Sync;
 /// </summary>
 public sealed class StrippedState
 {
-    private static readonly string[] Types =
-        [EventTypes.Create, "m.room.name", "m.room.avatar", "m.room.topic", EventTypes.JoinRules, "m.room.canonical_alias", "m.room.encryption"];
-
     private readonly RoomEvents _events;
 
     public StrippedState(RoomEvents events) => _events = events;
@@ -24,7 +21,7 @@ public sealed class StrippedState
     {
         var state = _events.StateAfter(member);
         var events = new JsonArray();
-        foreach (var type in Types)
+        foreach (var type in ClientEvents.StrippedStateTypes)
         {
             if (Lookup(state, type, "") is { } stored)
                 events.Add((JsonNode)ClientEvents.Stripped(stored));
