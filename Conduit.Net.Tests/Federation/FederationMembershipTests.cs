@@ -217,6 +217,7 @@ public sealed class FederationMembershipTests : FederatedFixture
     {
         var (bob, roomId) = await RemoteMemberAsync(action);
         await B.SendTextAsync(bob, roomId, "before");
+        await Poll.UntilAsync(async () => (await MessagesAsync(A, _alice, roomId)).Count > 0);
 
         var (status, body) = await A.PostRawAsync(_alice, $"{RoomApi.RoomPath(roomId)}/{action}", new JsonObject { ["user_id"] = bob.UserId, ["reason"] = "out" });
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
