@@ -311,6 +311,45 @@ public sealed class FederationQueryTests : FederatedFixture
     }
 
     [Test]
+    public async Task A_signature_of_Bobs_master_key_on_B_by_a_user_of_A_is_kept_on_A_and_shown_to_the_signer_alone()
+    {
+        var signer = await NewUserAsync(A, "signer");
+        using var signerMaster = new TestKey();
+        using var signerUserSigning = new TestKey();
+        using var impostor = new TestKey();
+        var (status, body) = await A.SendAsync(HttpMethod.Post, KeysApi.SigningUploadPath, new JsonObject
+        {
+            ["master_key"] = KeysApi.CrossSigningKey(signer.UserId, "master", signerMaster),
+            ["user_signing_key"] = KeysApi.CrossSigningKey(signer.UserId, "user_signing", signerUserSigning, signerMaster),
+        }, signer.AccessToken);
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        var signed = signerUserSigning.Sign(KeysApi.CrossSigningKey(_bob.UserId, "master", _bobMaster), signer.UserId, signerUserSigning.Public);
+        var forged = impostor.Sign(KeysApi.CrossSigningKey(_bob.UserId, "master", _bobMaster), signer.UserId, signerUserSigning.Public);
+        var carol = $"@carol:{Unreachable}";
+
+        (status, body) = await A.SendAsync(HttpMethod.Post, KeysApi.SignaturesUploadPath, new JsonObject
+        {
+            [_bob.UserId] = new JsonObject { [_bobMaster.Public] = signed },
+            [carol] = new JsonObject { [_bobMaster.Public] = signed.DeepClone() },
+        }, signer.AccessToken);
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        Assert.That(body!["failures"]!.AsObject().Select(f => f.Key), Is.EqualTo(new[] { carol }), "only the unreachable server's user has no master key to sign");
+        Assert.That((string?)body["failures"]![carol]![_bobMaster.Public]!["errcode"], Is.EqualTo("M_NOT_FOUND"));
+
+        (status, body) = await A.SendAsync(HttpMethod.Post, KeysApi.SignaturesUploadPath, new JsonObject
+        {
+            [_bob.UserId] = new JsonObject { [_bobMaster.Public] = forged },
+        }, signer.AccessToken);
+        Assert.That((string?)body!["failures"]![_bob.UserId]![_bobMaster.Public]!["errcode"], Is.EqualTo("M_INVALID_SIGNATURE"));
+
+        var bySigner = await A.QueryAsync(signer, new JsonObject { [_bob.UserId] = new JsonArray() });
+        Assert.That((string?)bySigner["master_keys"]![_bob.UserId]!["signatures"]?[signer.UserId]?[$"ed25519:{signerUserSigning.Public}"],
+            Is.EqualTo((string?)signed["signatures"]![signer.UserId]![$"ed25519:{signerUserSigning.Public}"]));
+        var byAlice = await A.QueryAsync(_alice, new JsonObject { [_bob.UserId] = new JsonArray() });
+        Assert.That(byAlice["master_keys"]![_bob.UserId]!["signatures"]?[signer.UserId], Is.Null, "a user's signatures of others are theirs alone");
+    }
+
+    [Test]
     public async Task Alice_on_A_claims_one_of_Bobs_one_time_keys_and_it_is_gone_on_B()
     {
         var dave = await B.RegisterAsync(Accounts.UniqueName("dave"));

@@ -30,7 +30,7 @@ internal static class CrossSigning
     private static async Task UploadSignaturesAsync(HttpContext http)
     {
         var body = await http.ReadObjectAsync();
-        var failures = http.RequestServices.GetRequiredService<CrossSigningKeys>().UploadSignatures(http.Caller().UserId, body);
+        var failures = await http.RequestServices.GetRequiredService<CrossSigningKeys>().UploadSignaturesAsync(http.Caller().UserId, body, http.RequestAborted);
         await http.WriteJsonAsync(new JsonObject { ["failures"] = failures });
     }
 }

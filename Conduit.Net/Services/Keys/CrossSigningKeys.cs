@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Conduit.Net.Core.Crypto;
 using Conduit.Net.Core.Errors;
+using Conduit.Net.Core.Identifiers;
 using Conduit.Net.Services.Users;
 using Conduit.Net.Storage;
 
@@ -15,11 +16,13 @@ public sealed class CrossSigningKeys
 {
     private readonly DeviceKeyStore _keys;
     private readonly UserService _users;
+    private readonly KeyService _keyQueries;
 
-    public CrossSigningKeys(DeviceKeyStore keys, UserService users)
+    public CrossSigningKeys(DeviceKeyStore keys, UserService users, KeyService keyQueries)
     {
         _keys = keys;
         _users = users;
+        _keyQueries = keyQueries;
     }
 
     /// <summary>
@@ -75,7 +78,25 @@ public sealed class CrossSigningKeys
     /// unsigned aside) and each signature must verify. What fails is reported per key, the rest is
     /// stored. Returns the failures: user → key id → error.
     /// </summary>
-    public JsonObject UploadSignatures(string callerUserId, JsonObject body)
+    /// <remarks>
+    /// The master key of another server's user is the one their server answers now (asked through
+    /// <see cref="KeyService.QueryAsync"/>); the caller's signature of it is kept here and served to
+    /// the caller alone, as for a local user.
+    /// </remarks>
+    public async Task<JsonObject> UploadSignaturesAsync(string callerUserId, JsonObject body, CancellationToken cancellationToken)
+    {
+        var others = body
+            .Select(user => user.Key)
+            .Where(userId => userId != callerUserId && UserId.TryParse(userId, out _))
+            .ToDictionary(userId => userId, _ => (IReadOnlyList<string>)[], StringComparer.Ordinal);
+        var answered = others.Count == 0
+            ? null
+            : await _keyQueries.QueryAsync(callerUserId, others, FederatedKeys.DefaultTimeout, cancellationToken);
+        return UploadSignatures(callerUserId, body, answered?.MasterKeys ?? []);
+    }
+
+    /// <param name="queriedMasterKeys">The other users' master keys as a key query answered them, for users of other servers.</param>
+    private JsonObject UploadSignatures(string callerUserId, JsonObject body, JsonObject queriedMasterKeys)
     {
         var failures = new JsonObject();
         lock (_keys.Gate)
@@ -109,7 +130,7 @@ public sealed class CrossSigningKeys
                         }
                         else
                         {
-                            SignOthersMasterKey(batch, callerUserId, targetUserId, target, signedKey);
+                            SignOthersMasterKey(batch, callerUserId, targetUserId, target, signedKey, WellFormedMaster(queriedMasterKeys[targetUserId], targetUserId));
                             others.Add(targetUserId);
                         }
                     }
@@ -134,6 +155,25 @@ public sealed class CrossSigningKeys
     /// <summary>The unpadded base64 public key a cross-signing key is published under (its only <c>ed25519:</c> key).</summary>
     internal static string PublicKeyOf(JsonObject key) =>
         ((JsonObject)key["keys"]!).First().Key[(KeyJson.Ed25519.Length + 1)..];
+
+    /// <summary>
+    /// A master key another server answered for <paramref name="userId"/>, or null unless it has the
+    /// shape this server requires of its own users' master keys.
+    /// </summary>
+    internal static JsonObject? WellFormedMaster(JsonNode? answered, string userId)
+    {
+        if (answered is not JsonObject key)
+            return null;
+        try
+        {
+            Validate(key, userId, DeviceKeyStore.Master);
+            return key;
+        }
+        catch (MatrixException)
+        {
+            return null;
+        }
+    }
 
     private static VerifyKey VerifyKeyOf(JsonObject key) => KeyJson.Ed25519Key(key, PublicKeyOf(key))!;
 
@@ -187,12 +227,12 @@ public sealed class CrossSigningKeys
         return SignedKey.Device;
     }
 
-    /// <summary>A signature by the caller's user-signing key of another user's master key.</summary>
-    private void SignOthersMasterKey(WriteBatch batch, string callerUserId, string targetUserId, string target, JsonObject signed)
+    /// <summary>A signature by the caller's user-signing key of another user's master key (a local user's as stored, else as queried).</summary>
+    private void SignOthersMasterKey(WriteBatch batch, string callerUserId, string targetUserId, string target, JsonObject signed, JsonObject? queriedMaster)
     {
         var userSigning = _keys.GetCrossSigningKey(callerUserId, DeviceKeyStore.UserSigning)
             ?? throw MatrixException.NotFound("There is no user-signing key to check the signature against.");
-        var master = _keys.GetCrossSigningKey(targetUserId, DeviceKeyStore.Master)
+        var master = _keys.GetCrossSigningKey(targetUserId, DeviceKeyStore.Master) ?? queriedMaster
             ?? throw MatrixException.NotFound($"{targetUserId} has no master key.");
         if (PublicKeyOf(master) != target)
             throw new MatrixException(ErrorCode.InvalidSignature, $"{target} is not the master key of {targetUserId}.");

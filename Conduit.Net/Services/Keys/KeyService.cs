@@ -110,7 +110,18 @@ public sealed class KeyService
         var (local, remote) = SplitByServer(request);
         AddLocalKeys(result, callerUserId, local);
         await _remote.QueryAsync(remote, timeout, result, cancellationToken);
+        AddCallersSignatures(result.MasterKeys, callerUserId, remote.Values.SelectMany(users => users.Keys));
         return result;
+    }
+
+    /// <summary>The caller's signatures (by their user-signing key, uploaded here) of the answered master keys of other servers' users.</summary>
+    private void AddCallersSignatures(JsonObject masterKeys, string callerUserId, IEnumerable<string> remoteUsers)
+    {
+        foreach (var userId in remoteUsers)
+        {
+            if (CrossSigningKeys.WellFormedMaster(masterKeys[userId], userId) is { } master)
+                masterKeys[userId] = KeyJson.WithSignatures(master, _keys.Signatures(userId, CrossSigningKeys.PublicKeyOf(master)).Where(s => s.Signer == callerUserId));
+        }
     }
 
     /// <summary>
