@@ -10,7 +10,7 @@ import {
   VerificationRequestEvent,
   VerifierEvent,
 } from "matrix-js-sdk/lib/crypto-api/index.js";
-import { waitUntil } from "./support.mjs";
+import { loginWithPassword, startSyncing, waitUntil } from "./support.mjs";
 
 export const megolm = "m.megolm.v1.aes-sha2";
 
@@ -70,6 +70,36 @@ export async function receiveDecrypted(client, who, roomId, sender, body) {
     throw error;
   }
   assertDecrypted(event, sender, body);
+}
+
+/**
+ * Logs the user in on a new device with a Rust crypto store of its own, adds its client to clients
+ * (which the scenario stops at the end) and starts its sync.
+ */
+export async function loginCryptoDevice(baseUrl, userId, password, deviceName, clients, timelineLimit) {
+  const device = await cryptoClient(await loginWithPassword(baseUrl, userId, password, deviceName));
+  clients.push(device);
+  await startSyncing(device, timelineLimit);
+  return device;
+}
+
+/**
+ * Once each knows the other's device, the two ([client, name] each) take turns for `rounds` rounds:
+ * "secret N from NAME" sent with send(client, body), and decrypted on the other side before the
+ * next is sent.
+ */
+export async function exchangeDecrypted(roomId, [first, firstName], [second, secondName], send, rounds = 3) {
+  await Promise.all([
+    waitForDevice(first, firstName, second.getUserId(), second.getDeviceId()),
+    waitForDevice(second, secondName, first.getUserId(), first.getDeviceId()),
+  ]);
+  for (let round = 1; round <= rounds; round += 1) {
+    for (const [sender, senderName, receiver, receiverName] of [[first, firstName, second, secondName], [second, secondName, first, firstName]]) {
+      const body = `secret ${round} from ${senderName}`;
+      await send(sender, body);
+      await receiveDecrypted(receiver, receiverName, roomId, sender.getUserId(), body);
+    }
+  }
 }
 
 async function knowsDevice(client, userId, deviceId) {

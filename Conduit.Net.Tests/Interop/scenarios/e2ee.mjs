@@ -19,6 +19,8 @@ import {
   assertCrossSigningVerified,
   assertDecrypted,
   cryptoClient,
+  exchangeDecrypted,
+  loginCryptoDevice,
   megolm,
   messagesIn,
   ownDeviceCrossSigned,
@@ -90,25 +92,12 @@ export default async function e2ee({ baseUrl, step }) {
     });
 
     await step("Alice and Bob exchange messages that each side decrypts", async () => {
-      await Promise.all([
-        waitForDevice(alice, "Alice", bobId, bob.getDeviceId()),
-        waitForDevice(bob, "Bob", aliceId, alice.getDeviceId()),
-      ]);
-      for (let round = 1; round <= 3; round += 1) {
-        const fromAlice = `secret ${round} from Alice`;
-        await send(alice, roomId, fromAlice);
-        await receiveDecrypted(bob, "Bob", roomId, aliceId, fromAlice);
-        const fromBob = `secret ${round} from Bob`;
-        await send(bob, roomId, fromBob);
-        await receiveDecrypted(alice, "Alice", roomId, bobId, fromBob);
-      }
+      await exchangeDecrypted(roomId, [alice, "Alice"], [bob, "Bob"], (client, body) => send(client, roomId, body));
       await receiveDecrypted(alice, "Alice", roomId, aliceId, "secret 1 from Alice");
     });
 
     const bobTablet = await step("Bob logs in a second device with its own crypto store; Alice learns of it", async () => {
-      const tablet = await cryptoClient(await loginWithPassword(baseUrl, bobId, bobPassword, "Bob's tablet"));
-      clients.push(tablet);
-      await startSyncing(tablet, timelineLimit);
+      const tablet = await loginCryptoDevice(baseUrl, bobId, bobPassword, "Bob's tablet", clients, timelineLimit);
       await waitForDevice(alice, "Alice", bobId, tablet.getDeviceId());
       return tablet;
     });

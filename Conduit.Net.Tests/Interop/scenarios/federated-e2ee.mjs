@@ -4,11 +4,11 @@
 // servers, room keys sent as to-device messages across them). Bob logs in a second device on B;
 // Alice's client learns of it through a device list update from B, her next message decrypts on
 // both of Bob's devices, and the new device's own message decrypts on Alice's side. Both set up
-// cross-signing, learn each other's keys, and Alice verifies Bob's laptop with an interactive SAS
-// (emoji) verification whose to-device messages cross the servers.
+// cross-signing and learn each other's keys, Alice verifies Bob's laptop with an interactive SAS
+// (emoji) verification whose to-device messages cross the servers, and her crypto then trusts Bob's
+// identity (her signature of his master key kept by A and served back to her alone).
 import { EventType, KnownMembership, Preset } from "matrix-js-sdk";
 import {
-  loginWithPassword,
   registerWithDummyAuth,
   startSyncing,
   uniqueLocalpart,
@@ -16,7 +16,10 @@ import {
   waitUntil,
 } from "../support.mjs";
 import {
+  assertCrossSigningVerified,
   cryptoClient,
+  exchangeDecrypted,
+  loginCryptoDevice,
   megolm,
   receiveDecrypted,
   setUpCrossSigning,
@@ -62,24 +65,11 @@ export default async function federatedE2ee({ baseUrls: [serverA, serverB], step
     });
 
     await step("Alice and Bob exchange messages that each side decrypts", async () => {
-      await Promise.all([
-        waitForDevice(alice, "Alice", bobId, bob.getDeviceId()),
-        waitForDevice(bob, "Bob", aliceId, alice.getDeviceId()),
-      ]);
-      for (let round = 1; round <= 3; round += 1) {
-        const fromAlice = `secret ${round} from Alice`;
-        await alice.sendTextMessage(roomId, fromAlice);
-        await receiveDecrypted(bob, "Bob", roomId, aliceId, fromAlice);
-        const fromBob = `secret ${round} from Bob`;
-        await bob.sendTextMessage(roomId, fromBob);
-        await receiveDecrypted(alice, "Alice", roomId, bobId, fromBob);
-      }
+      await exchangeDecrypted(roomId, [alice, "Alice"], [bob, "Bob"], (client, body) => client.sendTextMessage(roomId, body));
     });
 
     const bobTablet = await step("Bob logs in a second device on B with its own crypto store; Alice's client learns of it", async () => {
-      const tablet = await cryptoClient(await loginWithPassword(serverB, bobId, bobPassword, "Bob's tablet"));
-      clients.push(tablet);
-      await startSyncing(tablet, timelineLimit);
+      const tablet = await loginCryptoDevice(serverB, bobId, bobPassword, "Bob's tablet", clients, timelineLimit);
       await waitForDevice(alice, "Alice", bobId, tablet.getDeviceId());
       return tablet;
     });
@@ -107,6 +97,9 @@ export default async function federatedE2ee({ baseUrls: [serverA, serverB], step
 
     await step("Alice on A verifies Bob's laptop on B with SAS over to-device; both sides confirm matching emoji", () =>
       verifyWithSas(alice, bob));
+
+    await step("Alice's crypto reports Bob's identity and laptop as cross-signing verified", () =>
+      assertCrossSigningVerified(alice, bob));
   } finally {
     for (const client of clients) client.stopClient();
   }
