@@ -226,6 +226,21 @@ public sealed class FederationEduTests : FederatedFixture
     }
 
     [Test]
+    public async Task A_remote_user_who_joins_a_local_room_is_in_device_lists_changed_of_its_members()
+    {
+        var alice = await NewUserAsync(A, "alice");
+        var bob = await NewUserAsync(B, "bob");
+        var roomId = await PublicRoomAsync(A, alice);
+        var since = (await A.SyncAsync(alice)).NextBatch();
+
+        await JoinViaAsync(B, bob, roomId, A);
+
+        List<string?> changed = [];
+        await Poll.UntilAsync(async () => (changed = Changed(await A.SyncAsync(alice, since: since))).Count > 0);
+        Assert.That(changed, Is.EqualTo(SyncApi.Expect(bob.UserId)));
+    }
+
+    [Test]
     public async Task A_device_list_update_about_another_server_s_user_changes_nothing()
     {
         var (_, bob) = await RoomMatesOnAAndBAsync();

@@ -77,6 +77,8 @@ public sealed class OutboundEdus
     {
         try
         {
+            if (change.Devices.Count == 0 && !change.CrossSigningKeys)
+                return;
             var destinations = ServersSharingARoomWith(change.UserId);
             if (destinations.Count == 0)
                 return;

@@ -189,7 +189,8 @@ public sealed class CrossSigningKeys
                     _keys.RemoveSignatures(batch, userId, PublicKeyOf(old));
                 _keys.PutCrossSigningKey(batch, userId, usage, key);
             }
-            _keys.RecordLocalChange(batch, userId, [], crossSigningKeys: true);
+            // The user-signing key is the user's own business: other servers are told of the other two.
+            _keys.RecordLocalChange(batch, userId, [], crossSigningKeys: uploads.Any(u => u.Usage != DeviceKeyStore.UserSigning));
             _keys.Store.Commit(batch);
         }
     }
