@@ -28,10 +28,12 @@ public sealed class FederationHistoryTests() : FederatedFixture(3)
     };
 
     /// <summary>A public room of a new user of A with <paramref name="visibility"/>, joined by a new user of B.</summary>
+    /// <remarks>Before B's user joins, the room gets a topic and Alice a display name (a member event that auth chains name).</remarks>
     private async Task<(TestSession Alice, TestSession Bob, string RoomId)> RoomOfAWithBAsync(string visibility = "shared", int messagesBeforeB = 0)
     {
         var alice = await NewUserAsync(A, "alice");
-        var roomId = await PublicRoomAsync(A, alice, new JsonObject { ["initial_state"] = new JsonArray(HistoryVisibility(visibility)) });
+        var roomId = await PublicRoomAsync(A, alice, new JsonObject { ["initial_state"] = new JsonArray(HistoryVisibility(visibility)), ["topic"] = "set before B" });
+        await A.PutStateAsync(alice, roomId, "m.room.member", alice.UserId, new JsonObject { ["membership"] = "join", ["displayname"] = "Alice before B" });
         for (var i = 1; i <= messagesBeforeB; i++)
             await A.SendTextAsync(alice, roomId, $"before B {i}");
         var bob = await NewUserAsync(B, "bob");
@@ -102,6 +104,17 @@ public sealed class FederationHistoryTests() : FederatedFixture(3)
     }
 
     [Test]
+    public async Task A_world_readable_room_is_backfilled_whole_to_a_server_without_a_member()
+    {
+        var (alice, _, roomId) = await RoomOfAWithBAsync("world_readable");
+        var last = await A.SendTextAsync(alice, roomId, "for anyone");
+
+        var answer = await BackfillAsync(C, A, roomId, last, 1);
+
+        Assert.That(Body(answer["pdus"], last), Is.EqualTo("for anyone"));
+    }
+
+    [Test]
     public async Task Backfill_without_v_or_limit_is_400_M_MISSING_PARAM()
     {
         var (_, _, roomId) = await RoomOfAWithBAsync();
@@ -159,7 +172,7 @@ public sealed class FederationHistoryTests() : FederatedFixture(3)
 
     [TestCase("shared", true)]
     [TestCase("joined", false)]
-    public async Task Events_a_server_may_not_see_are_served_redacted_by_backfill_event_and_get_missing_events(string visibility, bool visible)
+    public async Task Events_a_server_may_not_see_are_served_redacted_by_backfill_event_get_missing_events_state_and_event_auth(string visibility, bool visible)
     {
         var (alice, _, roomId) = await RoomOfAWithBAsync(visibility, messagesBeforeB: 1);
         var before = (await BackfillAsync(B, A, roomId, await A.SendTextAsync(alice, roomId, "after B"), 100))["pdus"]!.AsArray()
@@ -169,11 +182,23 @@ public sealed class FederationHistoryTests() : FederatedFixture(3)
 
         var byEvent = await B.FederationClient().GetAsync(A.Name(), $"{Federation}/event/{RoomApi.Escape(beforeId)}", CancellationToken.None);
         var missing = await MissingEventsAsync(B, A, roomId, new JsonObject { ["earliest_events"] = new JsonArray(), ["latest_events"] = new JsonArray(last), ["limit"] = 100 });
+        var state = await B.FederationClient().GetAsync(A.Name(), $"{Federation}/state/{RoomApi.Escape(roomId)}?event_id={RoomApi.Escape(last)}", CancellationToken.None);
+        var authChain = await B.FederationClient().GetAsync(A.Name(), $"{Federation}/event_auth/{RoomApi.Escape(roomId)}/{RoomApi.Escape(last)}", CancellationToken.None);
 
         var expected = visible ? "before B 1" : null;
         Assert.That((string?)before!["content"]?["body"], Is.EqualTo(expected));
         Assert.That(Body(byEvent["pdus"], beforeId), Is.EqualTo(expected));
         Assert.That(Body(missing["events"], beforeId), Is.EqualTo(expected));
+        var topic = (string?)state["pdus"]!.AsArray().Single(p => (string?)p!["type"] == "m.room.topic")!["content"]?["topic"];
+        Assert.That(topic, Is.EqualTo(visible ? "set before B" : null), "state before B's join");
+        var aliceNamed = (string)(await A.GetStateAsync(alice, roomId, "m.room.member", alice.UserId))["displayname"]!;
+        var aliceMember = authChain["auth_chain"]!.AsArray()
+            .Where(p => (string?)p!["type"] == "m.room.member" && (string?)p["state_key"] == alice.UserId)
+            .Select(p => p!["content"]!.AsObject())
+            .ToList();
+        Assert.That(aliceNamed, Is.EqualTo("Alice before B"));
+        Assert.That(aliceMember.Select(c => (string?)c["membership"]), Has.All.EqualTo("join"), "redaction keeps what the auth rules read");
+        Assert.That(aliceMember.Any(c => (string?)c["displayname"] == aliceNamed), Is.EqualTo(visible), "and drops the rest");
         Assert.That(missing["events"]!.AsArray().Count(p => (string?)p!["content"]?["body"] == "after B"), Is.EqualTo(1), "events after B's join stay whole");
     }
 
@@ -208,14 +233,29 @@ public sealed class FederationHistoryTests() : FederatedFixture(3)
         Assert.That(after.Body!["rooms"]?["join"]?[roomId]?["timeline"]?["events"]?.AsArray() ?? [], Is.Empty, "history is not news for sync");
     }
 
-    /// <summary>The message bodies <paramref name="who"/> reads paging <c>/messages</c> back from the end, five at a time, oldest first.</summary>
-    private static async Task<List<string>> PageBackAsync(TestServer server, TestSession who, string roomId)
+    [Test]
+    public async Task History_longer_than_one_backfill_is_fetched_in_rounds_with_the_state_at_each_gap_asked_for()
+    {
+        var (alice, _, roomId) = await RoomOfAWithBAsync();
+        var expected = Enumerable.Range(1, FederationHistory.BackfillBatch + 20).Select(i => $"old {i}").ToList();
+        foreach (var text in expected)
+            await A.SendTextAsync(alice, roomId, text);
+        var carol = await NewUserAsync(C, "carol");
+        await JoinViaAsync(C, carol, roomId, A);
+
+        var pages = await PageBackAsync(C, carol, roomId, limit: 30);
+
+        Assert.That(pages, Is.EqualTo(expected));
+    }
+
+    /// <summary>The message bodies <paramref name="who"/> reads paging <c>/messages</c> back from the end, oldest first.</summary>
+    private static async Task<List<string>> PageBackAsync(TestServer server, TestSession who, string roomId, int limit = 5)
     {
         var bodies = new List<string>();
         string? from = null;
         for (var page = 0; page < 50; page++)
         {
-            var (status, body) = await server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=b&limit=5" + (from is null ? "" : $"&from={from}"), accessToken: who.AccessToken);
+            var (status, body) = await server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=b&limit={limit}" + (from is null ? "" : $"&from={from}"), accessToken: who.AccessToken);
             Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
             bodies.AddRange(body!["chunk"]!.AsArray().Where(e => (string?)e?["type"] == "m.room.message").Select(e => (string?)e!["content"]?["body"]).OfType<string>());
             from = (string?)body["end"];

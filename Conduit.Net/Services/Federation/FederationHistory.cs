@@ -56,15 +56,11 @@ public sealed class FederationHistory(
     }
 
     /// <summary>A checker of what <paramref name="origin"/> may see of <paramref name="room"/>'s events.</summary>
-    public ServerChecker ForServer(string origin, RoomSnapshot room)
-    {
-        var users = Memberships
+    public ServerChecker ForServer(string origin, RoomSnapshot room) =>
+        new(events, visibility, room, () => Memberships
             .SelectMany(membership => events.Members.Members(room.ShortRoomId, membership))
             .Where(user => ServerOf(user) == origin)
-            .Distinct(StringComparer.Ordinal)
-            .ToList();
-        return new ServerChecker(events, visibility, room, users);
-    }
+            .Distinct(StringComparer.Ordinal));
 
     /// <summary>The event as a PDU for a server: its federation form, redacted when the server may not see it.</summary>
     public JsonObject Served(RoomSnapshot room, StoredEvent stored, ServerChecker checker)
@@ -194,6 +190,10 @@ public sealed class FederationHistory(
         if (append?.Room is not { } current)
             return false;
         var first = events.Timeline.Range(current.ShortRoomId, null, null, newestFirst: false).FirstOrDefault();
+
+        // Another request stored earlier history meanwhile: the page goes on with that.
+        if (first is not null && first.EventId != earliest.EventId)
+            return true;
         var position = Math.Min(first?.Position ?? 0, 0) - 1 - ordered.Count;
         var stored = 0;
         foreach (var pdu in ordered)
@@ -347,20 +347,21 @@ public sealed class FederationHistory(
     {
         private readonly RoomEvents _events;
         private readonly HistoryVisibility _visibility;
-        private readonly List<HistoryVisibility.Checker> _users;
+        private readonly Lazy<List<HistoryVisibility.Checker>> _users;
 
-        internal ServerChecker(RoomEvents events, HistoryVisibility visibility, RoomSnapshot room, IReadOnlyList<string> users)
+        /// <param name="users">The server's users with a membership in the room, read only when world-readability does not decide.</param>
+        internal ServerChecker(RoomEvents events, HistoryVisibility visibility, RoomSnapshot room, Func<IEnumerable<string>> users)
         {
             _events = events;
             _visibility = visibility;
-            _users = [.. users.Select(user => visibility.ForUser(user, room))];
+            _users = new(() => [.. users().Select(user => visibility.ForUser(user, room))]);
         }
 
         public bool MaySee(StoredEvent stored)
         {
             if (_events.StateBefore(stored.ShortEventId) is { } before && _visibility.VisibilityAt(before) == HistoryVisibility.WorldReadable)
                 return true;
-            return _users.Any(user => user.MaySee(stored));
+            return _users.Value.Any(user => user.MaySee(stored));
         }
     }
 }
