@@ -203,6 +203,7 @@ public sealed class FederationHistoryTests() : FederatedFixture(3)
     }
 
     [TestCase("shared")]
+    [TestCase("invited")]
     [TestCase("joined")]
     public async Task A_user_of_a_server_that_joins_later_pages_back_through_fetched_history_as_far_as_visibility_allows(string visibility)
     {
@@ -211,6 +212,8 @@ public sealed class FederationHistoryTests() : FederatedFixture(3)
         await A.SendTextAsync(alice, roomId, "from A");
         await Poll.UntilAsync(async () => (await MessagesAsync(A, alice, roomId)).Contains("from B"));
         var carol = await NewUserAsync(C, "carol");
+        await A.SendTextAsync(alice, roomId, "before the invite");
+        await A.InviteAsync(alice, roomId, carol.UserId);
         await A.SendTextAsync(alice, roomId, "before the join");
         await JoinViaAsync(C, carol, roomId, A);
         await A.SendTextAsync(alice, roomId, "after the join");
@@ -224,7 +227,8 @@ public sealed class FederationHistoryTests() : FederatedFixture(3)
 
         string[] expected = visibility switch
         {
-            "shared" => ["before B 1", "before B 2", "from B", "from A", "before the join", "after the join"],
+            "shared" => ["before B 1", "before B 2", "from B", "from A", "before the invite", "before the join", "after the join"],
+            "invited" => ["before the join", "after the join"],
             _ => ["after the join"],
         };
         Assert.That(pages, Is.EqualTo(expected));
