@@ -1,8 +1,8 @@
 // Two people on two federating servers chat the way an app does it: Alice on server A creates a
 // public room with an alias, Bob on server B joins it by that alias, and they exchange messages that
 // both clients show in the order sent. Typing notifications and read receipts cross in both
-// directions, Bob's new display name and avatar reach Alice's client as his member event, and
-// Alice's client sees Bob leave.
+// directions, Bob's new display name and avatar reach Alice's client as his member event, Alice's
+// client sees Bob leave, and Alice's invite brings him back.
 import assert from "node:assert/strict";
 import { ClientEvent, KnownMembership, Preset, ReceiptType, RoomEvent, RoomMemberEvent } from "matrix-js-sdk";
 import {
@@ -131,6 +131,19 @@ export default async function federatedChat({ baseUrls: [serverA, serverB], step
       await waitUntil(alice, "Alice's sync to show Bob gone", () =>
         membershipOf(alice, roomId, bobId) === KnownMembership.Leave);
       assert.equal(alice.getRoom(roomId).getMember(bobId).events.member.getSender(), bobId, "Bob left by himself");
+    });
+
+    await step("Alice invites Bob back from A; the invite reaches his client on B, he joins and gets her next message", async () => {
+      await alice.invite(roomId, bobId);
+      await waitUntil(bob, "Bob's sync to show the invite", () =>
+        bob.getRoom(roomId)?.getMyMembership() === KnownMembership.Invite);
+      assert.equal(bob.getRoom(roomId).getMember(bobId).events.member.getSender(), aliceId, "the invite is from Alice");
+      await bob.joinRoom(roomId);
+      await waitUntil(alice, "Alice's sync to show Bob joined again", () =>
+        membershipOf(alice, roomId, bobId) === KnownMembership.Join);
+      const { event_id: welcomeId } = await alice.sendTextMessage(roomId, "welcome back");
+      await waitUntil(bob, "Bob's sync to deliver the welcome", () =>
+        bob.getRoom(roomId)?.getMyMembership() === KnownMembership.Join && bob.getRoom(roomId).findEventById(welcomeId));
     });
   } finally {
     for (const client of clients) client.stopClient();

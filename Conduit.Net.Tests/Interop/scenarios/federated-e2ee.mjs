@@ -1,12 +1,12 @@
 // End-to-end encryption across two federating servers with matrix-js-sdk's Rust crypto, one client
-// and one crypto store per device: Alice on server A creates an m.megolm.v1.aes-sha2 room, Bob on
-// server B joins it, and each side decrypts the other's messages (device keys fetched across the
-// servers, room keys sent as to-device messages across them). Bob logs in a second device on B;
-// Alice's client learns of it through a device list update from B, her next message decrypts on
-// both of Bob's devices, and the new device's own message decrypts on Alice's side. Both set up
-// cross-signing and learn each other's keys, Alice verifies Bob's laptop with an interactive SAS
-// (emoji) verification whose to-device messages cross the servers, and her crypto then trusts Bob's
-// identity (her signature of his master key kept by A and served back to her alone).
+// and one crypto store per device: Alice on server A creates a private m.megolm.v1.aes-sha2 room
+// and invites Bob on server B, who joins; each side decrypts the other's messages (device keys
+// fetched across the servers, room keys sent as to-device messages across them). Bob logs in a
+// second device on B; Alice's client learns of it through a device list update from B, her next
+// message decrypts on both of Bob's devices, and the new device's own message decrypts on Alice's
+// side. Both set up cross-signing and learn each other's keys, Alice verifies Bob's laptop with an
+// interactive SAS (emoji) verification whose to-device messages cross the servers, and her crypto
+// then trusts Bob's identity (her signature of his master key kept by A and served back to her alone).
 import { EventType, KnownMembership, Preset } from "matrix-js-sdk";
 import {
   registerWithDummyAuth,
@@ -46,12 +46,15 @@ export default async function federatedE2ee({ baseUrls: [serverA, serverB], step
     await step("start both clients and wait for their first sync", () =>
       Promise.all([startSyncing(alice, timelineLimit), startSyncing(bob, timelineLimit)]));
 
-    const roomId = await step(`Alice creates a room on A with m.room.encryption (${megolm}), Bob joins it from B`, async () => {
+    const roomId = await step(`Alice creates a private room on A with m.room.encryption (${megolm}) and invites Bob, who joins from B`, async () => {
       const { room_id: created } = await alice.createRoom({
-        preset: Preset.PublicChat,
+        preset: Preset.PrivateChat,
+        invite: [bobId],
         initial_state: [{ type: EventType.RoomEncryption, state_key: "", content: { algorithm: megolm } }],
       });
-      await bob.joinRoom(created, { viaServers: [alice.getDomain()] });
+      await waitUntil(bob, "Bob's sync on B to show Alice's invite", () =>
+        bob.getRoom(created)?.getMyMembership() === KnownMembership.Invite);
+      await bob.joinRoom(created);
       await waitUntil(bob, "Bob's sync to show him joined with Alice", () =>
         bob.getRoom(created)?.getMyMembership() === KnownMembership.Join
         && bob.getRoom(created).getMember(aliceId)?.membership === KnownMembership.Join);
