@@ -58,9 +58,12 @@ public sealed class TestServer : IAsyncDisposable
         return server;
     }
 
-    public async Task RestartAsync(Func<ServerConfig, ServerConfig>? reconfigure = null)
+    /// <summary>Stops the server, runs <paramref name="whileStopped"/> if given, and starts it again on the same data directory.</summary>
+    public async Task RestartAsync(Func<ServerConfig, ServerConfig>? reconfigure = null, Func<Task>? whileStopped = null)
     {
         await StopHostAsync();
+        if (whileStopped is not null)
+            await whileStopped();
         if (reconfigure is not null)
             Config = reconfigure(Config);
         await StartHostAsync();

@@ -98,7 +98,11 @@ public sealed class FederationRooms(
             ? stored
             : throw MatrixException.NotFound($"Event {eventId} is not in room {room.RoomId}.");
 
-    /// <summary>The auth events of <paramref name="start"/>, theirs, and so on, each once, in the order met.</summary>
+    /// <summary>
+    /// The auth events of <paramref name="start"/>, theirs, and so on, each once, in the order met. From
+    /// room version 12 on, events do not list the create event (the room id names it), yet every event
+    /// but the create event itself is authorised by it, so the chain holds it too.
+    /// </summary>
     internal List<StoredEvent> AuthChain(RoomSnapshot room, IEnumerable<StoredEvent> start)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -106,7 +110,11 @@ public sealed class FederationRooms(
         var pending = new Stack<StoredEvent>(start);
         while (pending.TryPop(out var current))
         {
-            foreach (var authId in events.ToPdu(current, room.Version).AuthEvents)
+            var pdu = events.ToPdu(current, room.Version);
+            IEnumerable<EventId> authIds = pdu.AuthEvents;
+            if (!room.Version.CreateEventInAuthEvents && !(pdu.Type == EventTypes.Create && pdu.StateKey == ""))
+                authIds = authIds.Append(EventIds.CreateEventIdOf(pdu.RoomId));
+            foreach (var authId in authIds)
             {
                 if (!seen.Add(authId.Value)
                     || events.Ids.FindEvent(authId.Value) is not { } shortEventId

@@ -252,13 +252,18 @@ public sealed class InboundPdus
         return valid ? null : $"No key of {server} that signed the event is known here (valid at {validAt}).";
     }
 
-    /// <summary>The result an event already stored got, or null when it is new here.</summary>
+    /// <summary>
+    /// The result an event already stored got, or null when it is new here. An outlier counts as new:
+    /// received in its place in the DAG, it goes through the checks and into the timeline.
+    /// </summary>
     private PduResult? Known(string eventId, RoomSnapshot room, RoomWrite? write)
     {
         if (_events.Ids.FindEvent(eventId, write) is not { } shortEventId)
             return null;
         if (_events.Timeline.GetHidden(shortEventId, write) is { } hidden)
         {
+            if (hidden.Outcome == HiddenOutcome.Outlier)
+                return null;
             return hidden.Event.ShortRoomId == room.ShortRoomId
                 ? new PduResult(eventId, hidden.Outcome == HiddenOutcome.Rejected ? PduOutcome.Rejected : PduOutcome.SoftFailed, "The event was received before.")
                 : null;

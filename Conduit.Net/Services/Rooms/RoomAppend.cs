@@ -344,7 +344,19 @@ public sealed class RoomAppend : IDisposable
             // Neither a forward extremity nor part of the current state: the room's head stays as it was.
             return _events.Timeline.AppendHidden(room.ShortRoomId, position, shortEventId, pdu.EventId.Value, json, outcome, write);
         }
+        var wasOutlier = received && _events.Timeline.GetHidden(shortEventId, write)?.Outcome == HiddenOutcome.Outlier;
         var stored = _events.Timeline.Append(room.ShortRoomId, position, shortEventId, pdu.EventId.Value, json, write);
+        if (wasOutlier)
+        {
+            // An outlier belongs to the state a join started from, so the join descends from it: it
+            // enters the timeline, but the room's head and current state already account for it.
+            _events.Timeline.RemoveHidden(shortEventId, write);
+            Room = room with { LastPosition = position };
+            _appended.Add(stored);
+            foreach (var index in _events.Indexes)
+                index.Appended(stored, this);
+            return stored;
+        }
 
         List<ulong> extremities = [.. room.Extremities.Except(placement.PrevEvents), shortEventId];
         var current = extremities.Count == 1 ? stateAfter : _events.Dag.Merge(_version, extremities, write);
