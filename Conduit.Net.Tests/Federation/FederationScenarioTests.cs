@@ -94,9 +94,13 @@ public sealed class FederationScenarioTests
             await a.SendTextAsync(alice, roomId, messages[0]);
             await b.SendTextAsync(bob, roomId, messages[1]);
             var servers = new[] { (a, alice), (b, bob), (c, carol) };
-            await Poll.UntilAsync(async () => (await MessagesAsync(c, carol, roomId)).Count == 2);
-            Assert.That(await MessagesAsync(a, alice, roomId), Is.EqualTo(messages[..1]), "A did not hear B during the partition");
-            Assert.That(await MessagesAsync(b, bob, roomId), Is.EqualTo(messages[1..2].Prepend("dave, not yet knowing of the ban")), "B did not hear A");
+            await Poll.UntilAsync(async () => await EveryoneHasAsync([(c, carol)], roomId, messages));
+
+            // C heard both sides and speaks on their merge, which neither A nor B can hear yet.
+            messages.Add("carol in the partition");
+            await c.SendTextAsync(carol, roomId, messages[2]);
+            Assert.That(await MessagesAsync(a, alice, roomId), Is.EqualTo(messages[..1]), "A did not hear B or C during the partition");
+            Assert.That(await MessagesAsync(b, bob, roomId), Is.EqualTo(messages[1..2].Prepend("dave, not yet knowing of the ban")), "B did not hear A or C");
 
             relayA.Restore();
             relayB.Restore();
