@@ -255,6 +255,7 @@ public sealed class FederationSender : IHostedService, IDisposable
         private bool _pending;
         private TimeSpan _backoff;
         private CancellationTokenSource? _cut;
+        private bool _backWhileSending;
 
         public string Name { get; } = name;
 
@@ -307,7 +308,10 @@ public sealed class FederationSender : IHostedService, IDisposable
         public void Succeeded()
         {
             lock (_lock)
+            {
                 _backoff = TimeSpan.Zero;
+                _backWhileSending = false;
+            }
         }
 
         public async Task WaitBackoffAsync(TimeSpan wait, TimeProvider time, CancellationToken cancellationToken)
@@ -315,6 +319,12 @@ public sealed class FederationSender : IHostedService, IDisposable
             CancellationTokenSource cut;
             lock (_lock)
             {
+                if (_backWhileSending)
+                {
+                    // The destination spoke to us while the failed attempt was under way: it is back, so no wait.
+                    _backWhileSending = false;
+                    return;
+                }
                 _cut = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 cut = _cut;
             }
@@ -338,7 +348,10 @@ public sealed class FederationSender : IHostedService, IDisposable
         {
             lock (_lock)
             {
-                _cut?.Cancel();
+                if (_cut is null)
+                    _backWhileSending = true;
+                else
+                    _cut.Cancel();
                 _backoff = TimeSpan.Zero;
             }
         }
