@@ -1,13 +1,19 @@
 using System.Text.Json.Nodes;
+using Conduit.Net.Core.Crypto;
+using Conduit.Net.Core.Events;
+using Conduit.Net.Core.RoomVersions;
+using Conduit.Net.Services.ServerKeys;
 using Conduit.Net.Tests.Api;
 using Conduit.Net.Tests.Rooms;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conduit.Net.Tests.Federation;
 
 /// <summary>
 /// A user of one real server joining a room of another through the client API: by id with via and by
 /// alias (make_join, send_join, the answered state checked and stored), the room then in the joiner's
-/// /sync with its state, the joiner among the resident server's members, and a banned user refused.
+/// /sync with its state, the joiner among the resident server's members, and a banned user refused; a
+/// restricted room joined through the resident server as authoriser; send_join with omit_members.
 /// </summary>
 public sealed class FederationJoinTests : FederatedFixture
 {
@@ -109,5 +115,67 @@ public sealed class FederationJoinTests : FederatedFixture
         Assert.That(body.ErrCode(), Is.EqualTo("M_FORBIDDEN"));
         var (_, rooms) = await B.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/joined_rooms", accessToken: bob.AccessToken);
         Assert.That(rooms?["joined_rooms"]?.AsArray().Select(r => (string?)r), Does.Not.Contain(roomId));
+    }
+
+    [Test]
+    public async Task A_remote_user_joins_a_restricted_room_through_the_resident_server_as_authoriser()
+    {
+        var bob = await NewUserAsync(B, "bob");
+        var carol = await NewUserAsync(B, "carol");
+        var space = await PublicRoomAsync("Space");
+        var restricted = await A.CreateRoomAsync(_alice, new JsonObject
+        {
+            ["preset"] = "private_chat",
+            ["initial_state"] = new JsonArray(new JsonObject
+            {
+                ["type"] = "m.room.join_rules",
+                ["content"] = new JsonObject
+                {
+                    ["join_rule"] = "restricted",
+                    ["allow"] = new JsonArray(new JsonObject { ["type"] = "m.room_membership", ["room_id"] = space }),
+                },
+            }),
+        });
+        await JoinViaAsync(B, bob, space, A);
+
+        var (status, body) = await JoinRawAsync(B, bob, restricted, A);
+        var (refused, refusal) = await JoinRawAsync(B, carol, restricted, A);
+
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        var onA = await A.GetStateAsync(_alice, restricted, "m.room.member", bob.UserId);
+        Assert.That(((string?)onA["membership"], (string?)onA["join_authorised_via_users_server"]), Is.EqualTo(("join", _alice.UserId)));
+        var onB = await B.GetStateAsync(bob, restricted, "m.room.member", bob.UserId);
+        Assert.That((string?)onB["join_authorised_via_users_server"], Is.EqualTo(_alice.UserId), "B stored the join A countersigned");
+        Assert.That((refused, refusal.ErrCode()), Is.EqualTo((403, "M_FORBIDDEN")), "a user in none of the allowed rooms is refused");
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task Send_join_with_omit_members_leaves_the_member_events_out_and_names_the_servers(bool omitMembers)
+    {
+        var dave = await NewUserAsync(A, "dave");
+        var roomId = await PublicRoomAsync("Omit");
+        await A.JoinAsync(dave, roomId);
+        var joiner = $"@omit-{Guid.NewGuid():N}:{B.Name()}";
+        var room = RoomApi.Escape(roomId);
+        var made = await B.FederationClient().GetAsync(A.Name(), $"/_matrix/federation/v1/make_join/{room}/{RoomApi.Escape(joiner)}?ver=12", CancellationToken.None);
+        var join = made["event"]!.AsObject().DeepClone().AsObject();
+        EventHashes.AddContentHash(join);
+        EventSigning.AddSignature(join, RoomVersion.Get("12"), B.Name(), B.Host.Services.GetRequiredService<ServerKeyService>().SigningKey);
+        var eventId = Pdu.Parse(join.DeepClone().AsObject(), RoomVersion.Get("12")).EventId.Value;
+
+        var answer = await B.FederationClient().PutAsync(
+            A.Name(), $"/_matrix/federation/v2/send_join/{room}/{RoomApi.Escape(eventId)}?omit_members={(omitMembers ? "true" : "false")}", join, CancellationToken.None);
+
+        var stateTypes = answer["state"]!.AsArray().Select(e => (string?)e?["type"]).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That((bool?)answer["members_omitted"], Is.EqualTo(omitMembers));
+            Assert.That(stateTypes, Does.Contain("m.room.create").And.Contain("m.room.power_levels"));
+            Assert.That(stateTypes.Contains("m.room.member"), Is.EqualTo(!omitMembers));
+            Assert.That(answer["servers_in_room"]!.AsArray().Select(s => (string?)s), Is.EquivalentTo(new[] { A.Name(), B.Name() }));
+            Assert.That(answer["auth_chain"]!.AsArray().Any(e => (string?)e?["type"] == "m.room.member" && (string?)e?["state_key"] == _alice.UserId), Is.True,
+                "the creator's join authorises the state, so it stays in the auth chain");
+        });
     }
 }

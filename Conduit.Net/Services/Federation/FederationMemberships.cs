@@ -95,7 +95,8 @@ public sealed class FederationMemberships(
     /// <summary>
     /// <c>PUT /v2/send_join</c>: the joining server's signed join goes through the inbound checks into the
     /// room; the answer is the state before it and the auth chain of both, with the member events left
-    /// out of the state when <paramref name="omitMembers"/> (the servers in the room named instead).
+    /// out of the state when <paramref name="omitMembers"/> (the servers in the room named instead, and the
+    /// auth chain only of what is returned, without the events the state holds).
     /// </summary>
     /// <exception cref="MatrixException">
     /// 404 for a room unknown here; 400 for an event that is not a join of its sender in this room with this
@@ -106,12 +107,16 @@ public sealed class FederationMemberships(
         var (room, join, signed) = await ReceiveAsync(Membership.Join, origin, roomId, eventId, body, cancellationToken);
         var before = events.Snapshots.Load(events.StateBefore(join.ShortEventId) ?? 0);
         var state = events.StateEvents(before).ToList();
+        if (omitMembers)
+            state.RemoveAll(e => e.Type == EventTypes.Member);
         var chain = rooms.AuthChain(room, [.. state, join]);
+
+        // Events the state carries may be left out of the auth chain (MSC3706); member events the state
+        // omits stay in it wherever they authorise what is returned, such as the creator's join.
         if (omitMembers)
         {
-            var inState = state.Select(e => e.EventId).ToHashSet(StringComparer.Ordinal);
-            state.RemoveAll(e => e.Type == EventTypes.Member);
-            chain.RemoveAll(e => inState.Contains(e.EventId));
+            var returned = state.Select(e => e.EventId).ToHashSet(StringComparer.Ordinal);
+            chain.RemoveAll(e => returned.Contains(e.EventId));
         }
         var answer = new JsonObject
         {
