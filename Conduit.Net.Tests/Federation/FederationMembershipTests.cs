@@ -9,9 +9,10 @@ namespace Conduit.Net.Tests.Federation;
 /// Memberships across two real servers through the client API: a user of A invites a user of B (invite v2,
 /// the invite in B's /sync with the room's stripped state), who accepts by joining or rejects through
 /// make_leave/send_leave; createRoom's invite list; knocking on A's room from B (make_knock/send_knock) and
-/// being let in; kicks, bans, unbans and leaving then rejoining across the servers.
+/// being let in; kicks, bans, unbans and leaving then rejoining across the servers; a join, knock or leave
+/// through A passed on to the room's third server C.
 /// </summary>
-public sealed class FederationMembershipTests : FederatedFixture
+public sealed class FederationMembershipTests() : FederatedFixture(3)
 {
     private TestSession _alice = null!;
 
@@ -270,5 +271,37 @@ public sealed class FederationMembershipTests : FederatedFixture
         Assert.That(await MessagesAsync(A, _alice, roomId), Does.Contain("hello again"));
         var (_, joined) = await B.SendAsync(HttpMethod.Get, $"{RoomApi.Client}/joined_rooms", accessToken: bob.AccessToken);
         Assert.That(joined?["joined_rooms"]?.AsArray().Select(r => (string?)r), Does.Contain(roomId));
+    }
+
+    [Test]
+    public async Task An_invite_to_a_user_whose_server_is_in_the_room_arrives_as_a_room_event()
+    {
+        var (bob, roomId) = await RemoteMemberAsync("Shared server");
+        var erin = await NewUserAsync(B, "erin");
+
+        await A.InviteAsync(_alice, roomId, erin.UserId);
+
+        Assert.That(await InviteInSyncAsync(B, erin, roomId), Is.Not.Null);
+        await B.JoinAsync(erin, roomId);
+        await Poll.UntilAsync(async () => await MembershipOnAAsync(roomId, erin.UserId) == "join");
+        Assert.That(await MembershipOnAAsync(roomId, erin.UserId), Is.EqualTo("join"), "B joined her locally, being in the room, and sent the join to A");
+        var (_, members) = await B.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/joined_members", accessToken: bob.AccessToken);
+        Assert.That(members?["joined"]?.AsObject().Select(m => m.Key), Is.SupersetOf(new[] { bob.UserId, erin.UserId, _alice.UserId }));
+    }
+
+    [Test]
+    public async Task Memberships_made_through_the_resident_server_reach_the_rooms_other_servers()
+    {
+        var (bob, roomId) = await RemoteMemberAsync("Three servers");
+        var carol = await NewUserAsync(C, "carol");
+
+        await JoinViaAsync(C, carol, roomId, A);
+        await Poll.UntilAsync(async () => (await B.GetStateRawAsync(bob, roomId, "m.room.member", carol.UserId)).Body?["membership"]?.GetValue<string>() == "join");
+        var (status, onB) = await B.GetStateRawAsync(bob, roomId, "m.room.member", carol.UserId);
+        Assert.That((status, (string?)onB?["membership"]), Is.EqualTo((200, "join")), "B learnt of C's join, which went to A alone");
+
+        await C.SendTextAsync(carol, roomId, "hello from C");
+        await Poll.UntilAsync(async () => (await MessagesAsync(B, bob, roomId)).Contains("hello from C"));
+        Assert.That(await MessagesAsync(B, bob, roomId), Does.Contain("hello from C"), "C now sends to B directly");
     }
 }
