@@ -1,6 +1,11 @@
 using System.Text.Json.Nodes;
+using Conduit.Net.Core.Crypto;
+using Conduit.Net.Core.Events;
+using Conduit.Net.Core.RoomVersions;
+using Conduit.Net.Services.ServerKeys;
 using Conduit.Net.Tests.Api;
 using Conduit.Net.Tests.Rooms;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conduit.Net.Tests.Federation;
 
@@ -61,5 +66,19 @@ public abstract class FederatedFixture(int servers = 2)
         var (status, body) = await server.SendAsync(HttpMethod.Get, $"{RoomApi.RoomPath(roomId)}/messages?dir=f&limit=1000", accessToken: who.AccessToken);
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         return [.. body!["chunk"]!.AsArray().Where(e => (string?)e?["type"] == "m.room.message").Select(e => (string)e!["content"]!["body"]!)];
+    }
+
+    /// <summary>
+    /// A join of <paramref name="userId"/> (a user of <paramref name="from"/>) to a room version 12 room of
+    /// <paramref name="resident"/>, built on its make_join template and signed by <paramref name="from"/>,
+    /// as the joining server would send it: for requests a client cannot make.
+    /// </summary>
+    private protected static async Task<(string EventId, JsonObject Join)> SignedJoinAsync(TestServer from, TestServer resident, string roomId, string userId)
+    {
+        var made = await from.FederationClient().GetAsync(resident.Name(), $"/_matrix/federation/v1/make_join/{RoomApi.Escape(roomId)}/{RoomApi.Escape(userId)}?ver=12", CancellationToken.None);
+        var join = made["event"]!.AsObject().DeepClone().AsObject();
+        EventHashes.AddContentHash(join);
+        EventSigning.AddSignature(join, RoomVersion.Get("12"), from.Name(), from.Host.Services.GetRequiredService<ServerKeyService>().SigningKey);
+        return (Pdu.Parse(join.DeepClone().AsObject(), RoomVersion.Get("12")).EventId.Value, join);
     }
 }

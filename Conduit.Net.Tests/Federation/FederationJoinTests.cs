@@ -1,11 +1,6 @@
 using System.Text.Json.Nodes;
-using Conduit.Net.Core.Crypto;
-using Conduit.Net.Core.Events;
-using Conduit.Net.Core.RoomVersions;
-using Conduit.Net.Services.ServerKeys;
 using Conduit.Net.Tests.Api;
 using Conduit.Net.Tests.Rooms;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Conduit.Net.Tests.Federation;
 
@@ -158,11 +153,7 @@ public sealed class FederationJoinTests : FederatedFixture
         await A.JoinAsync(dave, roomId);
         var joiner = $"@omit-{Guid.NewGuid():N}:{B.Name()}";
         var room = RoomApi.Escape(roomId);
-        var made = await B.FederationClient().GetAsync(A.Name(), $"/_matrix/federation/v1/make_join/{room}/{RoomApi.Escape(joiner)}?ver=12", CancellationToken.None);
-        var join = made["event"]!.AsObject().DeepClone().AsObject();
-        EventHashes.AddContentHash(join);
-        EventSigning.AddSignature(join, RoomVersion.Get("12"), B.Name(), B.Host.Services.GetRequiredService<ServerKeyService>().SigningKey);
-        var eventId = Pdu.Parse(join.DeepClone().AsObject(), RoomVersion.Get("12")).EventId.Value;
+        var (eventId, join) = await SignedJoinAsync(B, A, roomId, joiner);
 
         var answer = await B.FederationClient().PutAsync(
             A.Name(), $"/_matrix/federation/v2/send_join/{room}/{RoomApi.Escape(eventId)}?omit_members={(omitMembers ? "true" : "false")}", join, CancellationToken.None);

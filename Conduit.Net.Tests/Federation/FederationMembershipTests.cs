@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Conduit.Net.Services.Federation;
 using Conduit.Net.Tests.Api;
 using Conduit.Net.Tests.Rooms;
 using Conduit.Net.Tests.Sync;
@@ -303,5 +304,42 @@ public sealed class FederationMembershipTests() : FederatedFixture(3)
         await C.SendTextAsync(carol, roomId, "hello from C");
         await Poll.UntilAsync(async () => (await MessagesAsync(B, bob, roomId)).Contains("hello from C"));
         Assert.That(await MessagesAsync(B, bob, roomId), Does.Contain("hello from C"), "C now sends to B directly");
+    }
+
+    /// <summary>B's <c>PUT /v2/invite</c> to A with <paramref name="body"/>; the error A answered.</summary>
+    private async Task<FederationException> RefusedInviteAsync(string roomId, string eventId, JsonObject body)
+    {
+        try
+        {
+            await B.FederationClient().PutAsync(A.Name(), $"/_matrix/federation/v2/invite/{RoomApi.Escape(roomId)}/{RoomApi.Escape(eventId)}", body, CancellationToken.None);
+        }
+        catch (FederationException e)
+        {
+            return e;
+        }
+        Assert.Fail("A accepted the invite.");
+        return null!;
+    }
+
+    [Test]
+    public async Task An_invite_of_a_room_version_not_supported_is_400_M_INCOMPATIBLE_ROOM_VERSION()
+    {
+        var refused = await RefusedInviteAsync($"!room:{B.Name()}", $"$event:{B.Name()}", new JsonObject { ["room_version"] = "99", ["event"] = new JsonObject() });
+
+        Assert.That((refused.Status, (string?)refused.Body?["errcode"], (string?)refused.Body?["room_version"]), Is.EqualTo((400, "M_INCOMPATIBLE_ROOM_VERSION", "99")));
+    }
+
+    [Test]
+    public async Task An_invite_that_is_not_an_invite_event_is_400_M_INVALID_PARAM_and_not_signed()
+    {
+        // A join of B's user, properly signed by B, sent to A as an invite of nobody.
+        var roomId = await PublicRoomAsync(A, _alice);
+        var joiner = $"@mallory:{B.Name()}";
+        var (eventId, join) = await SignedJoinAsync(B, A, roomId, joiner);
+
+        var refused = await RefusedInviteAsync(roomId, eventId, new JsonObject { ["room_version"] = "12", ["event"] = join });
+
+        Assert.That((refused.Status, (string?)refused.Body?["errcode"]), Is.EqualTo((400, "M_INVALID_PARAM")));
+        Assert.That(await MembershipOnAAsync(roomId, joiner), Is.Null);
     }
 }
