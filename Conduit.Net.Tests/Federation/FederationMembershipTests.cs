@@ -104,6 +104,10 @@ public sealed class FederationMembershipTests() : FederatedFixture(3)
         var leave = left!.TimelineEvents().Single();
         Assert.That(((string?)leave?["type"], (string?)leave?["state_key"], (string?)leave?["content"]?["membership"]), Is.EqualTo(("m.room.member", bob.UserId, "leave")));
         Assert.That((await B.SyncAsync(bob)).Invited(roomId), Is.Null, "an initial sync does not show the invite again");
+
+        var (forgetStatus, forgetBody) = await B.PostRawAsync(bob, $"{RoomApi.RoomPath(roomId)}/forget");
+        Assert.That(forgetStatus, Is.EqualTo(200), forgetBody?.ToJsonString());
+        Assert.That((await B.SyncAsync(bob, filter: """{"room":{"include_leave":true}}""")).Left(roomId), Is.Null, "a forgotten rejection is gone from rooms.leave");
     }
 
     [Test]

@@ -24,13 +24,15 @@ public sealed class MembershipService
     private readonly RoomEvents _events;
     private readonly RoomService _rooms;
     private readonly RoomAliases _aliases;
+    private readonly OutOfRoomMemberships _outOfRoom;
     private readonly ServerConfig _config;
 
-    public MembershipService(RoomEvents events, RoomService rooms, RoomAliases aliases, ServerConfig config)
+    public MembershipService(RoomEvents events, RoomService rooms, RoomAliases aliases, OutOfRoomMemberships outOfRoom, ServerConfig config)
     {
         _events = events;
         _rooms = rooms;
         _aliases = aliases;
+        _outOfRoom = outOfRoom;
         _config = config;
     }
 
@@ -100,9 +102,18 @@ public sealed class MembershipService
     /// <summary>
     /// Forgets a room the user has left or was banned from: its history is no longer theirs to read.
     /// 400 <c>M_UNKNOWN</c> while joined, invited or knocking; 404 for a room this server does not know.
+    /// A membership made over federation in a room no user of ours is in (a rejected invite) is forgotten
+    /// with its record.
     /// </summary>
     public async Task ForgetAsync(string userId, string roomId, CancellationToken cancellationToken)
     {
+        if (_outOfRoom.Find(userId, roomId) is { } outOfRoom)
+        {
+            if (outOfRoom.Membership is not (Membership.Leave or Membership.Ban))
+                throw new MatrixException(ErrorCode.BadRequest, $"You are still in the room (membership {outOfRoom.Membership}); leave it before forgetting it.");
+            await _outOfRoom.ForgetAsync(userId, roomId);
+            return;
+        }
         using var append = await _rooms.LockAsync(roomId, cancellationToken) ?? throw MatrixException.NotFound("Unknown room.");
         var room = append.Room!;
         if (_events.Members.Get(room.ShortRoomId, userId) is not { } record || record.Forgotten)

@@ -45,6 +45,14 @@ public sealed class OutOfRoomMemberships
         await _store.CommitAsync(batch);
     }
 
+    /// <summary>Removes the record of the user's membership in the room (a rejected invite the user forgets), durably.</summary>
+    public async Task ForgetAsync(string userId, string roomId)
+    {
+        using var batch = new WriteBatch();
+        batch.Remove(_tree, KeyCodec.Join(userId, roomId));
+        await _store.CommitAsync(batch);
+    }
+
     /// <summary>The user's membership in the room when it is recorded here and newer than the room's own.</summary>
     public OutOfRoomMembership? Find(string userId, string roomId) =>
         _tree.Get(KeyCodec.Join(userId, roomId)) is { } value && Decode(roomId, value) is var record && !Superseded(userId, record)
