@@ -15,9 +15,13 @@ internal sealed record BenchOptions(
     public const string Send = "send";
     public const string Latency = "latency";
     public const string InitialSync = "initial-sync";
+    public const string BigJoin = "bigjoin";
 
     /// <summary>Every workload, in the order they run.</summary>
-    public static readonly string[] Workloads = [RomeoAndJuliet, Send, Latency, InitialSync];
+    public static readonly string[] Workloads = [RomeoAndJuliet, Send, Latency, InitialSync, BigJoin];
+
+    /// <summary>Workloads that run only when named: filling a 10,000-member room alone takes minutes.</summary>
+    private static readonly string[] OnRequest = [BigJoin];
 
     public const string Usage =
         """
@@ -26,14 +30,15 @@ internal sealed record BenchOptions(
           --server PATH        the published conduit-net binary (default: artifacts/<rid>/conduit-net)
           --out PATH           where the results go as JSON (default: artifacts/bench/results.json)
           --quick              small sizes, for a smoke run of every workload
-          --only NAME[,NAME]   run only these workloads: romeo-juliet, send, latency, initial-sync
+          --only NAME[,NAME]   run only these workloads: romeo-juliet, send, latency, initial-sync,
+                               bigjoin (two federating servers; runs only when named here)
           --durability MODE    the server's durability setting: safe (default) or fast
           --play PATH          the Romeo and Juliet text (default: found next to the repository)
 
         `dotnet tool run pwsh build.ps1 bench [options]` publishes the server and passes --server.
         """;
 
-    public bool Runs(string workload) => Only.Count == 0 || Only.Contains(workload);
+    public bool Runs(string workload) => Only.Contains(workload) || (Only.Count == 0 && !OnRequest.Contains(workload));
 
     /// <summary>Parses the arguments; on a mistake prints why and the usage, and returns null.</summary>
     public static BenchOptions? Parse(string[] args)

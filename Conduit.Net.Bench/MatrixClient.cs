@@ -107,6 +107,13 @@ internal sealed class Session(MatrixClient client, string userId, string accessT
         (await client.SendAsync(HttpMethod.Post, path, new JsonObject(), accessToken, cancellationToken)).Dispose();
     }
 
+    /// <summary><c>POST /join/{roomId}?server_name=</c>: a room of another server, joined through it.</summary>
+    public async Task JoinViaAsync(string roomId, string server, CancellationToken cancellationToken)
+    {
+        var path = $"_matrix/client/v3/join/{Uri.EscapeDataString(roomId)}?server_name={Uri.EscapeDataString(server)}";
+        (await client.SendAsync(HttpMethod.Post, path, new JsonObject(), accessToken, cancellationToken)).Dispose();
+    }
+
     /// <summary>Sends an <c>m.text</c> message and waits for its acknowledgement; returns the event id.</summary>
     public async Task<string> SendTextAsync(string roomId, string text, CancellationToken cancellationToken)
     {

@@ -65,6 +65,8 @@ await using (var server = await ServerProcess.StartAsync(options.ServerPath, opt
             report.Add(await SyncLatency.RunAsync(context, cancel.Token));
         if (options.Runs(BenchOptions.InitialSync))
             report.Add(await InitialSync.RunAsync(context, cancel.Token));
+        if (options.Runs(BenchOptions.BigJoin))
+            report.Add(await BigJoin.RunAsync(options.ServerPath, options.Durability, sizes, cancel.Token));
     }
     catch (Exception e) when (e is BenchException or HttpRequestException or OperationCanceledException)
     {

@@ -21,14 +21,17 @@ internal sealed class ServerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly Queue<string> _outputTail = new();
 
-    private ServerProcess(Process process, Uri baseAddress, string dataDirectory)
+    private ServerProcess(Process process, Uri baseAddress, string dataDirectory, string serverName)
     {
         _process = process;
         BaseAddress = baseAddress;
         DataDirectory = dataDirectory;
+        ServerName = serverName;
     }
 
     public Uri BaseAddress { get; }
+
+    public string ServerName { get; }
 
     public string DataDirectory { get; }
 
@@ -37,9 +40,15 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>From process start to the first answer of <c>/_matrix/client/versions</c>.</summary>
     public TimeSpan StartupTime { get; private set; }
 
-    public static async Task<ServerProcess> StartAsync(string binary, string durability, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts one. With <paramref name="federate"/> it is named <c>localhost:PORT</c> after a second,
+    /// TLS-only federation listener (its self-signed development certificate) and talks to other such
+    /// servers on loopback: certificates unchecked, no IP blacklist, no notary.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(string binary, string durability, CancellationToken cancellationToken, bool federate = false)
     {
         var port = FreeLoopbackPort();
+        var serverName = "localhost";
         var data = Path.Combine(Path.GetTempPath(), "conduit-net-bench-" + Guid.NewGuid().ToString("N"));
         var start = new ProcessStartInfo(binary, ["serve"])
         {
@@ -50,19 +59,30 @@ internal sealed class ServerProcess : IAsyncDisposable
         // Only our settings: a CONDUIT_* variable left over in the caller's shell would change what is measured.
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("CONDUIT_", StringComparison.Ordinal)).ToList())
             start.Environment.Remove(name);
-        start.Environment["CONDUIT_SERVER_NAME"] = "localhost";
+        if (federate)
+        {
+            var federationPort = FreeLoopbackPort();
+            serverName = "localhost:" + federationPort.ToString(CultureInfo.InvariantCulture);
+            start.Environment["CONDUIT_FEDERATION_LISTENER"] = "true";
+            start.Environment["CONDUIT_FEDERATION_PORT"] = federationPort.ToString(CultureInfo.InvariantCulture);
+            start.Environment["CONDUIT_FEDERATION_VERIFY_CERTIFICATES"] = "false";
+            start.Environment["CONDUIT_FEDERATION_IP_RANGE_BLACKLIST"] = "";
+            start.Environment["CONDUIT_TRUSTED_SERVERS"] = "";
+        }
+
+        start.Environment["CONDUIT_SERVER_NAME"] = serverName;
         start.Environment["CONDUIT_ADDRESS"] = "127.0.0.1";
         start.Environment["CONDUIT_PORT"] = port.ToString(CultureInfo.InvariantCulture);
         start.Environment["CONDUIT_DATABASE_PATH"] = data;
         start.Environment["CONDUIT_RATE_LIMITING"] = "false";
         start.Environment["CONDUIT_ALLOW_REGISTRATION"] = "true";
-        start.Environment["CONDUIT_ALLOW_FEDERATION"] = "false";
+        start.Environment["CONDUIT_ALLOW_FEDERATION"] = federate ? "true" : "false";
         start.Environment["CONDUIT_DURABILITY"] = durability;
         start.Environment["CONDUIT_LOG"] = "warn";
 
         var stopwatch = Stopwatch.StartNew();
         var process = Process.Start(start) ?? throw new BenchException($"could not start {binary}");
-        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"), data);
+        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"), data, serverName);
         process.OutputDataReceived += (_, e) => server.KeepOutput(e.Data);
         process.ErrorDataReceived += (_, e) => server.KeepOutput(e.Data);
         process.BeginOutputReadLine();

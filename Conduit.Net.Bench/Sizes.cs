@@ -13,6 +13,7 @@ internal sealed record Sizes(
     int InitialSyncWriters,
     int InitialSyncRuns,
     int SetupConcurrency,
+    int BigJoinMembers,
     int? RomeoAndJulietFileLines)
 {
     public static readonly Sizes Full = new(
@@ -27,6 +28,7 @@ internal sealed record Sizes(
         InitialSyncWriters: 4,
         InitialSyncRuns: 5,
         SetupConcurrency: 16,
+        BigJoinMembers: 10_000,
         RomeoAndJulietFileLines: null);
 
     public static readonly Sizes Quick = new(
@@ -41,5 +43,6 @@ internal sealed record Sizes(
         InitialSyncWriters: 2,
         InitialSyncRuns: 3,
         SetupConcurrency: 8,
+        BigJoinMembers: 300,
         RomeoAndJulietFileLines: 300);
 }

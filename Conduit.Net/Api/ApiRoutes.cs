@@ -28,6 +28,7 @@ public static class ApiRoutes
             routes.MapFederationMembership();
             routes.MapFederationRoomReading();
             routes.MapFederationTransactions();
+            routes.MapFederationHierarchy();
         }
         routes.MapRegistration();
         routes.MapLogin();
@@ -60,5 +61,6 @@ public static class ApiRoutes
         routes.MapKeys();
         routes.MapCrossSigning();
         routes.MapOpenId();
+        routes.MapSpaces();
     }
 }

@@ -19,6 +19,7 @@ using Conduit.Net.Services.Profiles;
 using Conduit.Net.Services.Receipts;
 using Conduit.Net.Services.Relations;
 using Conduit.Net.Services.Rooms;
+using Conduit.Net.Services.Spaces;
 using Conduit.Net.Services.ServerKeys;
 using Conduit.Net.Services.Sync;
 using Conduit.Net.Services.ToDevice;
@@ -173,6 +174,8 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<SyncService>();
         builder.Services.AddSingleton<RoomSummaries>();
         builder.Services.AddSingleton<PublicRoomDirectory>();
+        builder.Services.AddSingleton<SpaceRooms>();
+        builder.Services.AddSingleton<SpaceHierarchy>();
         builder.Services.AddSingleton<UserDirectory>();
         builder.Services.AddSingleton<DeviceKeyStore>();
         builder.Services.AddSingleton<IDeviceObserver>(sp => sp.GetRequiredService<DeviceKeyStore>());
