@@ -338,7 +338,10 @@ public sealed class RoomAppend : IDisposable
         if (pdu.StateKey is { } stateKey && hidden != HiddenOutcome.Rejected)
             stateAfter = placement.State.With(new StateEntry(_events.Ids.GetOrCreateStateKey(pdu.Type, stateKey, write), shortEventId), out _);
         var json = StoredJson(pdu, placement.State);
-        _events.PublishPdu(shortEventId, pdu, write);
+        // Outliers are a joined room's state and auth chain, thousands of events for a big room, most never
+        // read again as PDUs: the cache takes the few that are, when they are, rather than all of them now.
+        if (hidden != HiddenOutcome.Outlier)
+            _events.PublishPdu(shortEventId, pdu, write);
         if (hidden is { } outcome)
         {
             // Neither a forward extremity nor part of the current state: the room's head stays as it was.
@@ -395,11 +398,7 @@ public sealed class RoomAppend : IDisposable
             unsigned["prev_content"] = previous.ContentObject();
             unsigned["prev_sender"] = previous.Sender;
         }
-        var json = (JsonObject)pdu.Json.DeepClone();
-        json.Remove("unsigned");
-        if (unsigned.Count > 0)
-            json["unsigned"] = unsigned;
-        return RoomEvents.Serialize(json);
+        return RoomEvents.Serialize(pdu.Json, unsigned.Count > 0 ? unsigned : null);
     }
 
     private static bool SameState(StateSet a, StateSet b)

@@ -99,18 +99,25 @@ public sealed class ShortIds
 
         public ulong GetOrCreate(string name, RoomWrite write)
         {
-            if (Find(name, write) is { } known)
-                return known;
+            if (write.Overlay<string, ulong>(this).TryGetValue(name, out var written))
+                return written;
+            if (_ids.TryGet(name, out var cached))
+                return cached;
             ulong id;
             lock (_gate)
             {
-                // Look again under the gate: another batch may have allocated or committed it meanwhile.
+                // The store is read once, here under the gate, where no other batch can allocate or commit the
+                // name meanwhile: a room join interns thousands of new names, each a read that finds nothing.
                 if (!_pending.TryGetValue(name, out id))
                 {
-                    if (_ids.TryGet(name, out var cached))
+                    if (_ids.TryGet(name, out cached))
                         return cached;
                     if (_forward.Get(KeyCodec.Utf8(name)) is { } stored)
-                        return KeyCodec.ReadU64(stored);
+                    {
+                        id = KeyCodec.ReadU64(stored);
+                        _ids.Set(name, id);
+                        return id;
+                    }
                     id = _store.NextCount(write.Batch);
                     _pending[name] = id;
                 }
