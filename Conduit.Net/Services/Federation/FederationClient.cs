@@ -38,6 +38,12 @@ public sealed class FederationClient(
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// For requests whose answer is a whole room (send_join): a room of many thousand members takes the
+    /// resident server a while to gather and a small joining server a while to read.
+    /// </summary>
+    public static readonly TimeSpan RoomAnswerTimeout = TimeSpan.FromMinutes(5);
+
     /// <summary>Responses (a room's whole state in a join, say) larger than this are refused.</summary>
     public const int MaxResponseBytes = 100 * 1024 * 1024;
 
@@ -50,17 +56,24 @@ public sealed class FederationClient(
     public Task<JsonObject> PutAsync(string destination, string pathAndQuery, JsonObject content, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Put, destination, pathAndQuery, content, cancellationToken);
 
+    /// <summary>A PUT allowed <paramref name="timeout"/> instead of <see cref="DefaultTimeout"/>.</summary>
+    public Task<JsonObject> PutAsync(string destination, string pathAndQuery, JsonObject content, TimeSpan timeout, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, destination, pathAndQuery, content, timeout, cancellationToken);
+
     /// <summary>Sends a signed request and returns the JSON object answered with a 2xx status.</summary>
     /// <param name="pathAndQuery">From <c>/_matrix/</c> on, path segments and query values already escaped.</param>
     /// <exception cref="Core.Errors.MatrixException">403 when federation or this destination is not allowed.</exception>
     /// <exception cref="FederationException">When the request fails or the answer is not a 2xx JSON object.</exception>
-    public async Task<JsonObject> SendAsync(HttpMethod method, string destination, string pathAndQuery, JsonObject? content, CancellationToken cancellationToken)
+    public Task<JsonObject> SendAsync(HttpMethod method, string destination, string pathAndQuery, JsonObject? content, CancellationToken cancellationToken) =>
+        SendAsync(method, destination, pathAndQuery, content, DefaultTimeout, cancellationToken);
+
+    private async Task<JsonObject> SendAsync(HttpMethod method, string destination, string pathAndQuery, JsonObject? content, TimeSpan limit, CancellationToken cancellationToken)
     {
         if (!ServerName.TryParse(destination, out _))
             throw new FederationException(destination, null, null, $"\"{destination}\" is not a server name.");
         policy.EnsureAllowed(destination);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(DefaultTimeout);
+        timeout.CancelAfter(limit);
         try
         {
             var target = await discovery.ResolveAsync(destination, timeout.Token);

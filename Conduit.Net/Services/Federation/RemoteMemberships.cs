@@ -273,7 +273,7 @@ public sealed class RemoteMemberships(
             Membership.Leave => $"/_matrix/federation/v2/send_leave/{room}",
             _ => $"/_matrix/federation/v1/send_knock/{room}",
         };
-        var sent = await federation.PutAsync(server, $"{path}/{Uri.EscapeDataString(pdu.EventId.Value)}", pdu.Json, cancellationToken);
+        var sent = await federation.PutAsync(server, $"{path}/{Uri.EscapeDataString(pdu.EventId.Value)}", pdu.Json, FederationClient.RoomAnswerTimeout, cancellationToken);
 
         // A restricted join comes back signed by the member who authorised it.
         if (sent["event"] is JsonObject countersigned && Parse(countersigned, version) is { } withAuthoriser && withAuthoriser.EventId == pdu.EventId)
