@@ -5,6 +5,9 @@ using Conduit.Net.Services.Federation;
 using Conduit.Net.Services.Rooms;
 using Conduit.Net.Tests.Api;
 using Conduit.Net.Tests.Rooms;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Conduit.Net.Tests.Federation;
@@ -250,6 +253,42 @@ public sealed class FederationHistoryTests() : FederatedFixture(3)
         var pages = await PageBackAsync(C, carol, roomId, limit: 30);
 
         Assert.That(pages, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public async Task Paging_again_at_the_start_of_what_the_other_servers_give_is_answered_without_asking_them_again()
+    {
+        // D answers every /backfill with nothing (ahead of its own endpoint), as a server does whose
+        // history C already holds or may not be given: C's copy then never reaches the create event.
+        var backfills = 0;
+        await using var d = await FederatedServer.StartAsync(mapExtraRoutes: routes => routes
+            .MapGet($"{Federation}/backfill/{{roomId}}", async http =>
+            {
+                Interlocked.Increment(ref backfills);
+                http.Response.ContentType = "application/json";
+                await http.Response.WriteAsync(new JsonObject
+                {
+                    ["origin"] = http.Request.Host.Value,
+                    ["origin_server_ts"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+                    ["pdus"] = new JsonArray(),
+                }.ToJsonString());
+            })
+            .WithOrder(-1));
+        var dana = await NewUserAsync(d, "dana");
+        var roomId = await PublicRoomAsync(d, dana);
+        await d.SendTextAsync(dana, roomId, "before carol");
+        var carol = await NewUserAsync(C, "carol");
+        await JoinViaAsync(C, carol, roomId, d);
+        await C.SendTextAsync(carol, roomId, "from carol");
+
+        var first = await PageBackAsync(C, carol, roomId);
+        var asked = backfills;
+        var second = await PageBackAsync(C, carol, roomId);
+
+        Assert.That(asked, Is.EqualTo(1), "the first page-back at the start asks D");
+        Assert.That(first, Is.EqualTo((string[])["from carol"]));
+        Assert.That(second, Is.EqualTo(first), "the second is as complete");
+        Assert.That(backfills, Is.EqualTo(1), "and answered without asking D again");
     }
 
     /// <summary>The message bodies <paramref name="who"/> reads paging <c>/messages</c> back from the end, oldest first.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Conduit.Net.Config;
 using Conduit.Net.Core.Auth;
@@ -33,6 +34,21 @@ public sealed class FederationHistory(
 
     /// <summary>How many gaps one backfill fills by asking for the state before an event.</summary>
     private const int MaxStateFetches = 5;
+
+    /// <summary>How long "the other servers give nothing before this event" holds when they all answered.</summary>
+    public static readonly TimeSpan NothingEarlierFor = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long it holds when a server could not be asked (it may be back soon with more).</summary>
+    public static readonly TimeSpan UnreachableFor = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Per room, the earliest event here before which the room's other servers gave nothing new, and until
+    /// when to believe it, so paging at the start of what they give is answered here without asking them
+    /// all again on every request. In memory with an expiry rather than persisted: what they give can
+    /// change (a server that was down comes back, one with older history joins), so the answer is worth
+    /// asking again after a while, and a restart asking once more costs one round.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, (string EventId, DateTimeOffset Until)> _nothingEarlier = new(StringComparer.Ordinal);
 
     private static readonly string[] Memberships = [Membership.Join, Membership.Invite, Membership.Leave, Membership.Ban, Membership.Knock];
 
@@ -143,6 +159,12 @@ public sealed class FederationHistory(
         var earliest = events.Timeline.Range(room.ShortRoomId, null, null, newestFirst: false).FirstOrDefault();
         if (earliest is null || (earliest.Type == EventTypes.Create && earliest.StateKey == ""))
             return false;
+        if (_nothingEarlier.TryGetValue(room.RoomId, out var known))
+        {
+            if (known.EventId == earliest.EventId && known.Until > time.GetUtcNow())
+                return false;
+            _nothingEarlier.TryRemove(new KeyValuePair<string, (string, DateTimeOffset)>(room.RoomId, known));
+        }
         var candidates = events.Members.Members(room.ShortRoomId, Membership.Join)
             .Select(ServerOf)
             .OfType<string>()
@@ -150,6 +172,7 @@ public sealed class FederationHistory(
             .Distinct(StringComparer.Ordinal)
             .OrderBy(server => server == ServerOf(earliest.Sender) ? 0 : 1)
             .ThenBy(server => server, StringComparer.Ordinal);
+        var unreachable = false;
         foreach (var server in candidates)
         {
             try
@@ -159,9 +182,11 @@ public sealed class FederationHistory(
             }
             catch (Exception e) when (e is FederationException or MatrixException)
             {
+                unreachable = true;
                 logger.LogInformation("Backfilling {RoomId} from {Server} failed: {Error}", room.RoomId, server, e.Message);
             }
         }
+        _nothingEarlier[room.RoomId] = (earliest.EventId, time.GetUtcNow() + (unreachable ? UnreachableFor : NothingEarlierFor));
         return false;
     }
 
