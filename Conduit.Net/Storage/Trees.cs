@@ -195,6 +195,14 @@ public static class Trees
     public const string UserMembershipRooms = "usermembership_room";
 
     /// <summary>
+    /// <c>roomserver_joined</c>: per room, how many users of each server are joined, so that the servers
+    /// to send a room's events to are a few keys rather than a read of every member. Written with every
+    /// membership change; a server with no joined user has no key. Key: u64 short room id, UTF-8 server
+    /// name. Value: u64 count. Owner: Rooms.
+    /// </summary>
+    public const string RoomServerJoined = "roomserver_joined";
+
+    /// <summary>
     /// <c>user_membershipchanges</c>: each user's membership changes in stream order, for incremental sync.
     /// Key: UTF-8 user id, 0xFF, position (8, sign-flipped). Value: UTF-8 room id, 0xFF, membership. Owner: Rooms.
     /// </summary>

@@ -60,7 +60,7 @@ public sealed class FederationOutbox : ILocalEventOutbox
         if (!_policy.IsEnabled)
             return;
         var destinations = append.Room is { } room
-            ? ServersOf(append.Events.Members.Members(room.ShortRoomId, Memberships.Join)).ToList()
+            ? RemoteServers(append.Events.Members.JoinedServers(room.ShortRoomId)).ToList()
             : [];
         if (pdu.Type == EventTypes.Member && UserId.TryParse(pdu.StateKey, out var target))
             destinations.Add(target.Server.Value);
@@ -71,14 +71,9 @@ public sealed class FederationOutbox : ILocalEventOutbox
         EnqueuePdu(append.Write.Batch, destinations, federated);
     }
 
-    /// <summary>The servers of these users, without this one, each once, in a stable order.</summary>
-    public IReadOnlyList<string> ServersOf(IEnumerable<string> userIds) =>
-        [.. userIds
-            .Select(u => UserId.TryParse(u, out var id) ? id.Server.Value : null)
-            .OfType<string>()
-            .Where(server => server != _serverName)
-            .Distinct(StringComparer.Ordinal)
-            .Order(StringComparer.Ordinal)];
+    /// <summary>These servers without this one, each once, in a stable order.</summary>
+    public IReadOnlyList<string> RemoteServers(IEnumerable<string> servers) =>
+        [.. servers.Where(server => server != _serverName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
 
     /// <summary>Every destination with a transaction under way or a queued entry.</summary>
     public IReadOnlyList<string> Destinations()

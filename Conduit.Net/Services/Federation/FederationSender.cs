@@ -97,12 +97,12 @@ public sealed class FederationSender : IHostedService, IDisposable
     {
         if (_rooms.Ids.FindRoom(roomId) is not { } shortRoomId)
             return [];
-        return _outbox.ServersOf(_rooms.Members.Members(shortRoomId, Membership.Join));
+        return _outbox.RemoteServers(_rooms.Members.JoinedServers(shortRoomId));
     }
 
     /// <summary>The servers of the users joined to any of the rooms, without this one.</summary>
     public IReadOnlyList<string> ServersInRooms(IEnumerable<string> roomIds) =>
-        [.. roomIds.SelectMany(ServersInRoom).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        _outbox.RemoteServers(roomIds.SelectMany(ServersInRoom));
 
     /// <summary>
     /// A request signed by <paramref name="origin"/> arrived: it is reachable again, so a queue waiting

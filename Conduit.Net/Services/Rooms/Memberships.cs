@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Conduit.Net.Core.Identifiers;
 using Conduit.Net.Storage;
 
 namespace Conduit.Net.Services.Rooms;
@@ -17,8 +18,8 @@ public sealed record MembershipChange(long Position, string RoomId, string Membe
 /// <summary>
 /// Membership indexes, written with every <c>m.room.member</c> event so that joined rooms, member
 /// lists, member counts, sync and auth are index reads rather than timeline scans:
-/// room → user (point look-ups), room → users by membership, user → rooms by membership, and each
-/// user's membership changes by position.
+/// room → user (point look-ups), room → users by membership, user → rooms by membership, each
+/// user's membership changes by position, and room → servers with joined users (with their counts).
 /// </summary>
 public sealed class Memberships
 {
@@ -33,6 +34,7 @@ public sealed class Memberships
     private readonly KvTree _roomMembership;
     private readonly KvTree _userRooms;
     private readonly KvTree _userChanges;
+    private readonly KvTree _roomServers;
 
     /// <summary>Members per membership, per room: exact, because every change goes through <see cref="Record"/>.</summary>
     private readonly LruCache<ulong, Dictionary<string, int>> _counts = new(20_000);
@@ -55,12 +57,15 @@ public sealed class Memberships
         _roomMembership = store.Tree(Trees.RoomMembershipUsers);
         _userRooms = store.Tree(Trees.UserMembershipRooms);
         _userChanges = store.Tree(Trees.UserMembershipChanges);
+        _roomServers = store.Tree(Trees.RoomServerJoined);
+        CountJoinedServersOfEarlierStore();
     }
 
     /// <summary>Indexes a membership event: <paramref name="previous"/> is the membership it replaces, if any.</summary>
     public void Record(ulong shortRoomId, string roomId, string userId, string? previous, string membership, long position, ulong shortEventId, RoomWrite write)
     {
         var batch = write.Batch;
+        CountJoined(shortRoomId, userId, membership == Join, write);
         batch.Put(_roomUser, RoomUserKey(shortRoomId, userId), EncodeRecord(new MembershipRecord(membership, position, shortEventId, false)));
         if (previous is not null)
         {
@@ -123,6 +128,13 @@ public sealed class Memberships
             yield return KeyCodec.ReadUtf8(key.AsSpan(prefix.Length));
     }
 
+    /// <summary>The servers with at least one user joined to the room (this one included), in byte order of their names.</summary>
+    public IReadOnlyList<string> JoinedServers(ulong shortRoomId)
+    {
+        var prefix = KeyCodec.U64(shortRoomId);
+        return [.. _roomServers.ScanPrefix(prefix).Select(entry => KeyCodec.ReadUtf8(entry.Key.AsSpan(prefix.Length)))];
+    }
+
     /// <summary>How many users have <paramref name="membership"/> in the room.</summary>
     public int Count(ulong shortRoomId, string membership)
     {
@@ -182,6 +194,61 @@ public sealed class Memberships
     /// </summary>
     public Task WatchUser(string userId, CancellationToken cancellationToken) =>
         _store.WatchPrefix(_userChanges, KeyCodec.Prefix(userId), cancellationToken);
+
+    /// <summary>
+    /// Counts the user in or out of his server's joined users when his indexed membership turns to or from
+    /// join. Whether he was counted comes from the room → user index rather than the caller's previous
+    /// membership, so the counts follow the index exactly. Read-modify-write is safe: membership changes
+    /// are written under the room's lock, held until the batch is applied, and the overlays carry the
+    /// memberships and counts between changes of one batch (a join's whole state, say).
+    /// </summary>
+    private void CountJoined(ulong shortRoomId, string userId, bool joined, RoomWrite write)
+    {
+        var indexed = write.Overlay<(ulong, string), bool>(_roomUser);
+        var wasJoined = indexed.TryGetValue((shortRoomId, userId), out var pendingJoin) ? pendingJoin : Get(shortRoomId, userId)?.Membership == Join;
+        indexed[(shortRoomId, userId)] = joined;
+        if (joined == wasJoined || !UserId.TryParse(userId, out var user))
+            return;
+        var server = user.Server.Value;
+        var key = RoomServerKey(shortRoomId, server);
+        var staged = write.Overlay<(ulong, string), long>(_roomServers);
+        var count = staged.TryGetValue((shortRoomId, server), out var pending)
+            ? pending
+            : _roomServers.Get(key) is { } value ? (long)KeyCodec.ReadU64(value) : 0;
+        count = Math.Max(0, count + (joined ? 1 : -1));
+        staged[(shortRoomId, server)] = count;
+        if (count == 0)
+            write.Batch.Remove(_roomServers, key);
+        else
+            write.Batch.Put(_roomServers, key, KeyCodec.U64((ulong)count));
+    }
+
+    /// <summary>
+    /// A data directory written before the per-server counts existed has joined members but no counts:
+    /// they are counted once, before the first membership change can reach this instance. A store whose
+    /// rooms all lost their last member is scanned again on each start, finding nothing to count.
+    /// </summary>
+    private void CountJoinedServersOfEarlierStore()
+    {
+        if (_roomServers.ScanPrefix([]).Any())
+            return;
+        Dictionary<(ulong Room, string Server), ulong> counts = [];
+        foreach (var (key, value) in _roomUser.ScanPrefix([]))
+        {
+            if (DecodeRecord(value).Membership != Join || !UserId.TryParse(KeyCodec.ReadUtf8(key.AsSpan(8)), out var user))
+                continue;
+            var room = (KeyCodec.ReadU64(key), user.Server.Value);
+            counts[room] = counts.GetValueOrDefault(room) + 1;
+        }
+        if (counts.Count == 0)
+            return;
+        using var batch = new WriteBatch();
+        foreach (var ((room, server), count) in counts)
+            batch.Put(_roomServers, RoomServerKey(room, server), KeyCodec.U64(count));
+        _store.Commit(batch);
+    }
+
+    private static byte[] RoomServerKey(ulong shortRoomId, string server) => [.. KeyCodec.U64(shortRoomId), .. KeyCodec.Utf8(server)];
 
     private static byte[]? KvPrefixEnd(byte[] prefix)
     {
