@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Conduit.Net.Config;
 using Conduit.Net.Hosting;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Conduit.Net.Tests;
@@ -19,13 +20,15 @@ namespace Conduit.Net.Tests;
 public sealed class TestServer : IAsyncDisposable
 {
     private readonly Action<IEndpointRouteBuilder>? _mapExtraRoutes;
+    private readonly Action<IServiceCollection>? _configureServices;
     private readonly string? _ownedDirectory;
     private ConduitHost? _host;
 
-    private TestServer(ServerConfig config, Action<IEndpointRouteBuilder>? mapExtraRoutes, string? ownedDirectory)
+    private TestServer(ServerConfig config, Action<IEndpointRouteBuilder>? mapExtraRoutes, Action<IServiceCollection>? configureServices, string? ownedDirectory)
     {
         Config = config;
         _mapExtraRoutes = mapExtraRoutes;
+        _configureServices = configureServices;
         _ownedDirectory = ownedDirectory;
     }
 
@@ -39,11 +42,13 @@ public sealed class TestServer : IAsyncDisposable
 
     /// <summary>
     /// Starts a server; <paramref name="configure"/> adjusts the test defaults (rate limits off) and
-    /// <paramref name="mapExtraRoutes"/> adds test-only endpoints behind the real middleware.
+    /// <paramref name="mapExtraRoutes"/> adds test-only endpoints behind the real middleware;
+    /// <paramref name="configureServices"/> replaces services (a clock the test moves).
     /// </summary>
     public static async Task<TestServer> StartAsync(
         Func<ServerConfig, ServerConfig>? configure = null,
-        Action<IEndpointRouteBuilder>? mapExtraRoutes = null)
+        Action<IEndpointRouteBuilder>? mapExtraRoutes = null,
+        Action<IServiceCollection>? configureServices = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), "conduit-net-tests", Guid.NewGuid().ToString("N"));
         var config = new ServerConfig
@@ -53,7 +58,7 @@ public sealed class TestServer : IAsyncDisposable
             RateLimiting = false,
         };
         config = configure?.Invoke(config) ?? config;
-        var server = new TestServer(config, mapExtraRoutes, config.DatabasePath == dir ? dir : null);
+        var server = new TestServer(config, mapExtraRoutes, configureServices, config.DatabasePath == dir ? dir : null);
         await server.StartHostAsync();
         return server;
     }
@@ -75,7 +80,8 @@ public sealed class TestServer : IAsyncDisposable
             Config,
             CancellationToken.None,
             logging => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(),
-            _mapExtraRoutes);
+            _mapExtraRoutes,
+            _configureServices);
         Http = new HttpClient(TestClientHandler(Config)) { BaseAddress = _host.BaseAddress };
     }
 

@@ -18,11 +18,13 @@ public static class FederatedServer
 {
     /// <summary>
     /// Starts one; <paramref name="configure"/> adjusts the federation defaults (trusted servers, whitelist,
-    /// a different certificate) and <paramref name="mapExtraRoutes"/> adds test-only endpoints.
+    /// a different certificate), <paramref name="mapExtraRoutes"/> adds test-only endpoints and
+    /// <paramref name="configureServices"/> replaces services.
     /// </summary>
     public static Task<TestServer> StartAsync(
         Func<ServerConfig, ServerConfig>? configure = null,
-        Action<IEndpointRouteBuilder>? mapExtraRoutes = null)
+        Action<IEndpointRouteBuilder>? mapExtraRoutes = null,
+        Action<IServiceCollection>? configureServices = null)
     {
         var ca = TestCertificateAuthority.Instance;
         var port = ReservePort();
@@ -41,7 +43,8 @@ public static class FederatedServer
                 };
                 return configure?.Invoke(federated) ?? federated;
             },
-            mapExtraRoutes);
+            mapExtraRoutes,
+            configureServices);
     }
 
     public static string Name(this TestServer server) => server.Config.ServerName;

@@ -1,12 +1,20 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Conduit.Net.Api.Http;
+using Conduit.Net.Config;
+using Conduit.Net.Services.Ephemeral;
+using Conduit.Net.Services.Presence;
+using Conduit.Net.Services.Profiles;
+using Conduit.Net.Storage;
+using Conduit.Net.Tests.Ephemeral;
 using Conduit.Net.Tests.Api;
 using Conduit.Net.Tests.Keys;
 using Conduit.Net.Tests.Rooms;
 using Conduit.Net.Tests.Sync;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Conduit.Net.Tests.Federation;
 
@@ -334,6 +342,65 @@ public sealed class FederationEduTests : FederatedFixture
         Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
         Assert.That((string?)body!["status_msg"], Is.EqualTo("here"));
         Assert.That((string?)body["presence"], Is.EqualTo("online"));
+    }
+
+    [Test]
+    public async Task A_remote_user_without_word_from_his_server_for_thirty_minutes_is_offline_and_his_last_active_ago_grows()
+    {
+        var clock = new ManualTime();
+        await using var c = await ServerWithPresenceClockAsync(clock);
+        var alice = await NewUserAsync(A, "alice");
+        var carol = await NewUserAsync(c, "carol");
+        await JoinViaAsync(c, carol, await PublicRoomAsync(A, alice), A);
+        await SetPresenceAsync(A, alice, "online", "around");
+        await Poll.UntilAsync(async () => (string?)(await PresenceStatusAsync(c, carol, alice))["status_msg"] == "around");
+        var since = (await c.SyncAsync(carol)).NextBatch();
+
+        clock.Advance(PresenceService.RemoteTimeout - TimeSpan.FromMinutes(1));
+        var before = await PresenceStatusAsync(c, carol, alice);
+        Assert.That((string?)before["presence"], Is.EqualTo("online"));
+
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var after = await PresenceStatusAsync(c, carol, alice);
+        Assert.That((string?)after["presence"], Is.EqualTo("offline"));
+        Assert.That((string?)after["status_msg"], Is.EqualTo("around"));
+        Assert.That((long)after["last_active_ago"]!, Is.GreaterThanOrEqualTo((long)PresenceService.RemoteTimeout.TotalMilliseconds));
+        Assert.That((long)after["last_active_ago"]!, Is.GreaterThan((long)before["last_active_ago"]!));
+        var sync = await c.SyncAsync(carol, since: since);
+        var seen = sync["presence"]?["events"]?.AsArray().OfType<JsonObject>().LastOrDefault(e => (string?)e["sender"] == alice.UserId);
+        Assert.That((string?)seen?["content"]?["presence"], Is.EqualTo("offline"), sync.ToJsonString());
+    }
+
+    [Test]
+    public async Task A_remote_user_whose_server_speaks_again_stays_online_past_the_timeout()
+    {
+        var clock = new ManualTime();
+        await using var c = await ServerWithPresenceClockAsync(clock);
+        var alice = await NewUserAsync(A, "alice");
+        var carol = await NewUserAsync(c, "carol");
+        await JoinViaAsync(c, carol, await PublicRoomAsync(A, alice), A);
+        await SetPresenceAsync(A, alice, "online", "first");
+        await Poll.UntilAsync(async () => (string?)(await PresenceStatusAsync(c, carol, alice))["status_msg"] == "first");
+
+        clock.Advance(PresenceService.RemoteTimeout - TimeSpan.FromMinutes(1));
+        await SetPresenceAsync(A, alice, "online", "second");
+        await Poll.UntilAsync(async () => (string?)(await PresenceStatusAsync(c, carol, alice))["status_msg"] == "second");
+        clock.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.That((string?)(await PresenceStatusAsync(c, carol, alice))["presence"], Is.EqualTo("online"));
+    }
+
+    /// <summary>A federating server whose presence runs on <paramref name="clock"/> (everything else on the real one).</summary>
+    private static Task<TestServer> ServerWithPresenceClockAsync(ManualTime clock) =>
+        FederatedServer.StartAsync(configureServices: services => services.AddSingleton(sp => new PresenceService(
+            sp.GetRequiredService<KvStore>(), sp.GetRequiredService<RoomAccess>(), sp.GetRequiredService<ProfileService>(),
+            sp.GetRequiredService<ServerConfig>(), clock, sp.GetRequiredService<ILogger<PresenceService>>())));
+
+    private static async Task<JsonObject> PresenceStatusAsync(TestServer server, TestSession requester, TestSession user)
+    {
+        var (status, body) = await server.SendAsync(HttpMethod.Get, $"{Client}/presence/{RoomApi.Escape(user.UserId)}/status", accessToken: requester.AccessToken);
+        Assert.That(status, Is.EqualTo(200), body?.ToJsonString());
+        return body!.AsObject();
     }
 
     /// <summary>A user of A and a user of B joined to a public room of A's user.</summary>

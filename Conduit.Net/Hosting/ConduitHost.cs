@@ -61,11 +61,16 @@ public sealed class ConduitHost : IAsyncDisposable
     /// Routes mapped after the Matrix API, behind the same middleware; the tests use it to reach code
     /// paths (an endpoint that throws, for example) that no real endpoint takes on purpose.
     /// </param>
+    /// <param name="configureServices">
+    /// Runs after the server's own registrations, so that a later one wins; the tests use it to run a
+    /// service on a clock they move.
+    /// </param>
     public static async Task<ConduitHost> StartAsync(
         ServerConfig config,
         CancellationToken cancellationToken,
         Action<ILoggingBuilder>? configureLogging = null,
-        Action<IEndpointRouteBuilder>? mapExtraRoutes = null)
+        Action<IEndpointRouteBuilder>? mapExtraRoutes = null,
+        Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -185,6 +190,7 @@ public sealed class ConduitHost : IAsyncDisposable
         builder.Services.AddSingleton<DeviceLists>();
         builder.Services.AddSingleton<DeviceKeysProvider>();
         builder.Services.AddRouting();
+        configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.UseMatrixErrors();

@@ -29,6 +29,8 @@ namespace Conduit.Net.Services.Presence;
 /// <item>Not offline, no sync in progress and none for <see cref="OfflineTimeout"/>: <c>offline</c>.</item>
 /// <item><c>currently_active</c>: online with activity in the last <see cref="ActiveWindow"/>; its
 /// end is a change of its own, as the spec asks.</item>
+/// <item>A remote user whose server told nothing of him for <see cref="RemoteTimeout"/> (it may be
+/// gone for good): <c>offline</c>, his last active time kept, so <c>last_active_ago</c> goes on growing.</item>
 /// </list>
 /// A change of state, message or <c>currently_active</c> takes a position; a newer last active
 /// time alone does not, but every read reports it as of now.
@@ -42,6 +44,13 @@ public sealed class PresenceService : IDisposable
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan OfflineTimeout = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan ActiveWindow = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long a remote user's presence holds without word from his server. Servers push a change
+    /// when it happens and nothing in between, so this is long: an idle user's server need not
+    /// repeat itself often, while a server that vanished does not leave him online for ever.
+    /// </summary>
+    public static readonly TimeSpan RemoteTimeout = TimeSpan.FromMinutes(30);
 
     private readonly KvStore _store;
     private readonly KvTree _presence;
@@ -74,15 +83,20 @@ public sealed class PresenceService : IDisposable
         _deadlines = new Deadlines<string>(time, Reevaluate, e => logger.LogError(e, "Presence timeouts failed."), StringComparer.Ordinal);
 
         // Local users left online or idle by the last run go offline unless they sync again soon;
-        // remote users keep what their server last told.
+        // remote users keep what their server last told until RemoteTimeout after it told it.
         var now = time.GetUtcNow();
         foreach (var (key, value) in _presence.ScanPrefix([]))
         {
             var state = PresenceState.Decode(value);
             var userId = KeyCodec.ReadUtf8(key);
-            if (state.Presence == Offline || !IsLocal(userId))
+            if (state.Presence == Offline)
                 continue;
             _states[userId] = state;
+            if (!IsLocal(userId))
+            {
+                _deadlines.Set(userId, DateTimeOffset.FromUnixTimeMilliseconds(state.UpdatedTs) + RemoteTimeout);
+                continue;
+            }
             lock (_gate)
                 _seen[userId] = new Seen { LastSeen = now };
             _deadlines.Set(userId, now + OfflineTimeout);
@@ -172,19 +186,25 @@ public sealed class PresenceService : IDisposable
     /// A remote user's presence as his server pushed it (an <c>m.presence</c> EDU; the caller checked
     /// that he belongs to the origin), stored and published to the local users who share a room
     /// with him, and served by <c>GET /presence</c>. Kept as told: the local timeouts are for local
-    /// users, and his server tells of the next change. Ignored for a user who shares no room with
-    /// a local user, and for a state that is not one of the three.
+    /// users, and his server tells of the next change; without word for <see cref="RemoteTimeout"/>
+    /// he is offline. Ignored for a user who shares no room with a local user, and for a state that
+    /// is not one of the three.
     /// </summary>
     public void ReceiveRemote(string userId, string presence, string? statusMessage, long lastActiveAgo, bool currentlyActive)
     {
         if (IsLocal(userId) || presence is not (Online or Unavailable or Offline) || _rooms.JoinedRooms(userId).Count == 0)
             return;
-        var lastActiveTs = _time.GetUtcNow().ToUnixTimeMilliseconds() - Math.Max(0, lastActiveAgo);
+        var now = _time.GetUtcNow();
+        var lastActiveTs = now.ToUnixTimeMilliseconds() - Math.Max(0, lastActiveAgo);
         bool published;
         lock (_gate)
         {
-            var state = new PresenceState(presence, statusMessage, lastActiveTs, presence == Online && currentlyActive, 0);
+            var state = new PresenceState(presence, statusMessage, lastActiveTs, presence == Online && currentlyActive, 0, now.ToUnixTimeMilliseconds());
             published = StoreLocked(userId, state, persistUnpublished: true);
+            if (presence == Offline)
+                _deadlines.Remove(userId);
+            else
+                _deadlines.Set(userId, now + RemoteTimeout);
         }
         if (published)
             Signal(userId);
@@ -379,7 +399,28 @@ public sealed class PresenceService : IDisposable
     private void Reevaluate(IReadOnlyList<string> userIds)
     {
         foreach (var userId in userIds)
-            Change(userId, (state, _, _) => state);
+        {
+            if (IsLocal(userId))
+                Change(userId, (state, _, _) => state);
+            else
+                TimeOutRemote(userId);
+        }
+    }
+
+    /// <summary>A remote user's <see cref="RemoteTimeout"/> fell due: offline, unless his server spoke since.</summary>
+    private void TimeOutRemote(string userId)
+    {
+        bool published;
+        lock (_gate)
+        {
+            var state = State(userId);
+            var now = _time.GetUtcNow();
+            if (state.Presence == Offline || now - DateTimeOffset.FromUnixTimeMilliseconds(state.UpdatedTs) < RemoteTimeout)
+                return;
+            published = StoreLocked(userId, state with { Presence = Offline, CurrentlyActive = false }, persistUnpublished: true);
+        }
+        if (published)
+            Signal(userId);
     }
 
     private void EndSync(string userId) =>
@@ -411,8 +452,11 @@ public sealed class PresenceService : IDisposable
         }
     }
 
-    /// <summary>A user's presence as last published (plus the last active time, which moves without publishing).</summary>
-    private sealed record PresenceState(string Presence, string? StatusMessage, long LastActiveTs, bool CurrentlyActive, ulong Position)
+    /// <summary>
+    /// A user's presence as last published (plus the last active time, which moves without
+    /// publishing); for a remote user, when his server last told it (<see cref="UpdatedTs"/>).
+    /// </summary>
+    private sealed record PresenceState(string Presence, string? StatusMessage, long LastActiveTs, bool CurrentlyActive, ulong Position, long UpdatedTs = 0)
     {
         public static readonly PresenceState Initial = new(Offline, null, 0, false, 0);
 
@@ -425,6 +469,7 @@ public sealed class PresenceService : IDisposable
                 ["last_active_ts"] = LastActiveTs,
                 ["currently_active"] = CurrentlyActive,
                 ["position"] = Position,
+                ["updated_ts"] = UpdatedTs,
             };
             return KeyCodec.Utf8(json.ToJsonString());
         }
@@ -437,7 +482,8 @@ public sealed class PresenceService : IDisposable
                 (string?)json["status_msg"],
                 (long)json["last_active_ts"]!,
                 (bool)json["currently_active"]!,
-                (ulong)json["position"]!);
+                (ulong)json["position"]!,
+                (long?)json["updated_ts"] ?? 0);
         }
     }
 }
