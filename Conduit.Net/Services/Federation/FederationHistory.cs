@@ -66,7 +66,7 @@ public sealed class FederationHistory(
     /// <inheritdoc cref="ReadableRoom"/>
     public void EnsureMayRead(string origin, RoomSnapshot room)
     {
-        var hasMember = events.Members.Members(room.ShortRoomId, Membership.Join).Any(user => ServerOf(user) == origin);
+        var hasMember = events.Members.JoinedServers(room.ShortRoomId).Contains(origin);
         if (!hasMember && visibility.VisibilityAt(room.StateHash) != HistoryVisibility.WorldReadable)
             throw MatrixException.Forbidden($"{origin} has no member in room {room.RoomId}.");
     }
@@ -165,11 +165,8 @@ public sealed class FederationHistory(
                 return false;
             _nothingEarlier.TryRemove(new KeyValuePair<string, (string, DateTimeOffset)>(room.RoomId, known));
         }
-        var candidates = events.Members.Members(room.ShortRoomId, Membership.Join)
-            .Select(ServerOf)
-            .OfType<string>()
+        var candidates = events.Members.JoinedServers(room.ShortRoomId)
             .Where(server => server != config.ServerName)
-            .Distinct(StringComparer.Ordinal)
             .OrderBy(server => server == ServerOf(earliest.Sender) ? 0 : 1)
             .ThenBy(server => server, StringComparer.Ordinal);
         var unreachable = false;

@@ -198,8 +198,7 @@ public sealed class FederationMemberships(
     /// <summary>Whether a user of this server is joined to the room, so that it follows the room's events.</summary>
     public bool IsJoinedHere(string roomId) =>
         events.Find(roomId) is { } room
-        && events.Members.Members(room.ShortRoomId, Membership.Join)
-            .Any(member => UserId.TryParse(member, out var parsed) && parsed.Server.Value == config.ServerName);
+        && events.Members.JoinedServers(room.ShortRoomId).Contains(config.ServerName);
 
     /// <summary>
     /// The room's stripped state as full events (<c>invite_room_state</c>, <c>knock_room_state</c>): the

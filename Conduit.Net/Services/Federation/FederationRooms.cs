@@ -85,11 +85,7 @@ public sealed class FederationRooms(
     }
 
     /// <summary>The servers with a joined member in the room.</summary>
-    public IEnumerable<string> ServersIn(RoomSnapshot room) =>
-        events.Members.Members(room.ShortRoomId, Membership.Join)
-            .Select(member => UserId.TryParse(member, out var parsed) ? parsed.Server.Value : null)
-            .OfType<string>()
-            .Distinct(StringComparer.Ordinal);
+    public IEnumerable<string> ServersIn(RoomSnapshot room) => events.Members.JoinedServers(room.ShortRoomId);
 
     internal StoredEvent EventOfRoom(RoomSnapshot room, string eventId) =>
         events.Ids.FindEvent(eventId) is { } shortEventId
