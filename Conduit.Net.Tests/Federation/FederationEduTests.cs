@@ -290,7 +290,8 @@ public sealed class FederationEduTests : FederatedFixture
 
         await SetPresenceAsync(A, alice, "online", "writing tests");
 
-        var push = (await RecordedAsync("m.presence", c => c["push"]!.AsArray().Any(p => (string?)p?["user_id"] == alice.UserId)))
+        // The recorder got alice's presence of before as well, when it joined her room.
+        var push = (await RecordedAsync("m.presence", c => c["push"]!.AsArray().Any(p => (string?)p?["user_id"] == alice.UserId && (string?)p["status_msg"] == "writing tests")))
             .SelectMany(c => c["push"]!.AsArray()).OfType<JsonObject>().Last(p => (string?)p["user_id"] == alice.UserId);
         Assert.Multiple(() =>
         {
@@ -345,15 +346,26 @@ public sealed class FederationEduTests : FederatedFixture
     }
 
     [Test]
+    public async Task Servers_that_newly_share_a_room_are_told_the_current_presence_of_each_other_s_users_in_it()
+    {
+        var alice = await NewUserAsync(A, "alice");
+        var bob = await NewUserAsync(B, "bob");
+        await SetPresenceAsync(A, alice, "online", "set before the join");
+        await SetPresenceAsync(B, bob, "unavailable", "set before the join too");
+
+        await JoinViaAsync(B, bob, await PublicRoomAsync(A, alice), A);
+
+        await Poll.UntilAsync(async () => (string?)(await PresenceStatusAsync(B, bob, alice))["status_msg"] == "set before the join");
+        await Poll.UntilAsync(async () => (string?)(await PresenceStatusAsync(A, alice, bob))["status_msg"] == "set before the join too");
+        Assert.That((string?)(await PresenceStatusAsync(A, alice, bob))["presence"], Is.EqualTo("unavailable"));
+    }
+
+    [Test]
     public async Task A_remote_user_without_word_from_his_server_for_thirty_minutes_is_offline_and_his_last_active_ago_grows()
     {
         var clock = new ManualTime();
-        await using var c = await ServerWithPresenceClockAsync(clock);
-        var alice = await NewUserAsync(A, "alice");
-        var carol = await NewUserAsync(c, "carol");
-        await JoinViaAsync(c, carol, await PublicRoomAsync(A, alice), A);
-        await SetPresenceAsync(A, alice, "online", "around");
-        await Poll.UntilAsync(async () => (string?)(await PresenceStatusAsync(c, carol, alice))["status_msg"] == "around");
+        var (c, alice, carol) = await RoomMateOfAOnAClockAsync(clock, "around");
+        await using var stop = c;
         var since = (await c.SyncAsync(carol)).NextBatch();
 
         clock.Advance(PresenceService.RemoteTimeout - TimeSpan.FromMinutes(1));
@@ -375,12 +387,8 @@ public sealed class FederationEduTests : FederatedFixture
     public async Task A_remote_user_whose_server_speaks_again_stays_online_past_the_timeout()
     {
         var clock = new ManualTime();
-        await using var c = await ServerWithPresenceClockAsync(clock);
-        var alice = await NewUserAsync(A, "alice");
-        var carol = await NewUserAsync(c, "carol");
-        await JoinViaAsync(c, carol, await PublicRoomAsync(A, alice), A);
-        await SetPresenceAsync(A, alice, "online", "first");
-        await Poll.UntilAsync(async () => (string?)(await PresenceStatusAsync(c, carol, alice))["status_msg"] == "first");
+        var (c, alice, carol) = await RoomMateOfAOnAClockAsync(clock, "first");
+        await using var stop = c;
 
         clock.Advance(PresenceService.RemoteTimeout - TimeSpan.FromMinutes(1));
         await SetPresenceAsync(A, alice, "online", "second");
@@ -390,11 +398,23 @@ public sealed class FederationEduTests : FederatedFixture
         Assert.That((string?)(await PresenceStatusAsync(c, carol, alice))["presence"], Is.EqualTo("online"));
     }
 
-    /// <summary>A federating server whose presence runs on <paramref name="clock"/> (everything else on the real one).</summary>
-    private static Task<TestServer> ServerWithPresenceClockAsync(ManualTime clock) =>
-        FederatedServer.StartAsync(configureServices: services => services.AddSingleton(sp => new PresenceService(
+    /// <summary>
+    /// A federating server whose presence runs on <paramref name="clock"/> (everything else on the real
+    /// one), with carol in a room of A's alice; alice set her presence online with
+    /// <paramref name="statusMessage"/>, which carol sees.
+    /// </summary>
+    private async Task<(TestServer Server, TestSession Alice, TestSession Carol)> RoomMateOfAOnAClockAsync(ManualTime clock, string statusMessage)
+    {
+        var c = await FederatedServer.StartAsync(configureServices: services => services.AddSingleton(sp => new PresenceService(
             sp.GetRequiredService<KvStore>(), sp.GetRequiredService<RoomAccess>(), sp.GetRequiredService<ProfileService>(),
             sp.GetRequiredService<ServerConfig>(), clock, sp.GetRequiredService<ILogger<PresenceService>>())));
+        var alice = await NewUserAsync(A, "alice");
+        var carol = await NewUserAsync(c, "carol");
+        await JoinViaAsync(c, carol, await PublicRoomAsync(A, alice), A);
+        await SetPresenceAsync(A, alice, "online", statusMessage);
+        await Poll.UntilAsync(async () => (string?)(await PresenceStatusAsync(c, carol, alice))["status_msg"] == statusMessage);
+        return (c, alice, carol);
+    }
 
     private static async Task<JsonObject> PresenceStatusAsync(TestServer server, TestSession requester, TestSession user)
     {

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using Conduit.Net.Config;
 using Conduit.Net.Core.Auth;
+using Conduit.Net.Core.Identifiers;
 using Conduit.Net.Services.Keys;
 using Conduit.Net.Services.Presence;
 using Conduit.Net.Services.Rooms;
@@ -10,7 +12,8 @@ namespace Conduit.Net.Services.Federation;
 
 /// <summary>
 /// The EDUs that local changes send to the servers sharing a room with the user (spec server-server
-/// "Presence" and "Device Management"): <c>m.presence</c> for each published presence change,
+/// "Presence" and "Device Management"): <c>m.presence</c> for each published presence change and,
+/// once, for the local members of a room to a server that newly shares it,
 /// <c>m.device_list_update</c> for each device whose keys, name or existence changed and
 /// <c>m.signing_key_update</c> for the master and self-signing keys. A device change is queued once
 /// the change has committed, with what the store then holds (the keys <c>/user/devices</c> serves,
@@ -31,6 +34,7 @@ public sealed class OutboundEdus
     private readonly KeyService _keys;
     private readonly PresenceService _presence;
     private readonly FederationSender _sender;
+    private readonly string _serverName;
     private readonly RoomEvents _rooms;
     private readonly KvStore _store;
     private readonly ILogger<OutboundEdus> _logger;
@@ -42,8 +46,10 @@ public sealed class OutboundEdus
         PresenceService presence,
         FederationSender sender,
         RoomEvents rooms,
+        ServerConfig config,
         ILogger<OutboundEdus> logger)
     {
+        _serverName = config.ServerName;
         _presence = presence;
         _store = store;
         _keys = keys;
@@ -52,6 +58,7 @@ public sealed class OutboundEdus
         _logger = logger;
         deviceKeys.LocalChange += (batch, change) => batch.AfterCommit(() => SendDeviceListChange(change));
         presence.LocalChange += SendPresence;
+        rooms.Members.Joined += (roomId, userIds, write) => write.AfterCommit(() => SendPresenceToNewRoomMates(roomId, userIds));
     }
 
     /// <summary>The servers other than this one that share a room with the user.</summary>
@@ -72,6 +79,41 @@ public sealed class OutboundEdus
             _logger.LogError(e, "Could not queue the presence of {UserId}", userId);
         }
     }
+
+    /// <summary>
+    /// <paramref name="joined"/> just joined the room: the server of a remote joiner is told the
+    /// presence of every local member, the room's other servers that of the local joiners (spec
+    /// server-server "Presence": a server learns of presence by sharing a room with the user; we push
+    /// only changes otherwise, so a server that newly shares a room would not hear of the current state).
+    /// </summary>
+    private void SendPresenceToNewRoomMates(string roomId, IReadOnlyList<string> joined)
+    {
+        try
+        {
+            List<string> newServers = [.. joined.Select(ServerOf).OfType<string>().Where(s => s != _serverName).Distinct(StringComparer.Ordinal)];
+            var localJoiners = joined.Where(IsLocal).ToList();
+            if (newServers.Count > 0 && _rooms.Ids.FindRoom(roomId) is { } shortRoomId)
+                PushPresence(newServers, _rooms.Members.Members(shortRoomId, Membership.Join).Where(IsLocal));
+            if (localJoiners.Count > 0)
+                PushPresence([.. _sender.ServersInRoom(roomId).Except(newServers, StringComparer.Ordinal)], localJoiners);
+        }
+        catch (Exception e)
+        {
+            // Presence is best effort: the join stands, and the next change of each user goes out anyway.
+            _logger.LogError(e, "Could not queue the presence for the new members of {RoomId}", roomId);
+        }
+    }
+
+    private void PushPresence(List<string> destinations, IEnumerable<string> userIds)
+    {
+        var push = new JsonArray([.. userIds.Select(u => (JsonNode)_presence.PresenceUpdate(u))]);
+        if (destinations.Count > 0 && push.Count > 0)
+            _sender.EnqueueEdu(destinations, Presence, new JsonObject { ["push"] = push });
+    }
+
+    private bool IsLocal(string userId) => ServerOf(userId) == _serverName;
+
+    private static string? ServerOf(string userId) => UserId.TryParse(userId, out var parsed) ? parsed.Server.Value : null;
 
     private void SendDeviceListChange(DeviceListChange change)
     {

@@ -187,12 +187,14 @@ public sealed class PresenceService : IDisposable
     /// that he belongs to the origin), stored and published to the local users who share a room
     /// with him, and served by <c>GET /presence</c>. Kept as told: the local timeouts are for local
     /// users, and his server tells of the next change; without word for <see cref="RemoteTimeout"/>
-    /// he is offline. Ignored for a user who shares no room with a local user, and for a state that
-    /// is not one of the three.
+    /// he is offline. Kept also for a user who shares no room here (yet): his server tells the
+    /// current presence to a server that newly shares a room with him once the join commits there,
+    /// which is often before the send_join answer has made the join commit here. Ignored for a
+    /// state that is not one of the three.
     /// </summary>
     public void ReceiveRemote(string userId, string presence, string? statusMessage, long lastActiveAgo, bool currentlyActive)
     {
-        if (IsLocal(userId) || presence is not (Online or Unavailable or Offline) || _rooms.JoinedRooms(userId).Count == 0)
+        if (IsLocal(userId) || presence is not (Online or Unavailable or Offline))
             return;
         var now = _time.GetUtcNow();
         var lastActiveTs = now.ToUnixTimeMilliseconds() - Math.Max(0, lastActiveAgo);

@@ -61,6 +61,16 @@ public sealed class Memberships
         CountJoinedServersOfEarlierStore();
     }
 
+    /// <summary>
+    /// Users who were not joined to the room are joined once the write commits (by their join or by
+    /// the state an arriving event resolved to), one call per stored event: the federation side tells the
+    /// servers that newly share the room the presence of this server's users in it.
+    /// </summary>
+    public event Action<string, IReadOnlyList<string>, RoomWrite>? Joined;
+
+    /// <summary>Raises <see cref="Joined"/> for the users the write joins to the room.</summary>
+    internal void JoinsRecorded(string roomId, IReadOnlyList<string> userIds, RoomWrite write) => Joined?.Invoke(roomId, userIds, write);
+
     /// <summary>Indexes a membership event: <paramref name="previous"/> is the membership it replaces, if any.</summary>
     public void Record(ulong shortRoomId, string roomId, string userId, string? previous, string membership, long position, ulong shortEventId, RoomWrite write)
     {

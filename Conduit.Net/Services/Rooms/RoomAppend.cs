@@ -413,6 +413,7 @@ public sealed class RoomAppend : IDisposable
     /// </summary>
     private void RecordMemberships(RoomSnapshot room, StateSet current, StoredEvent stored, long position)
     {
+        List<string> joined = [];
         foreach (var entry in StateSet.Diff(room.State, current).Added)
         {
             var member = entry.Event == stored.ShortEventId ? stored : _events.Timeline.GetAny(entry.Event, Write);
@@ -420,7 +421,11 @@ public sealed class RoomAppend : IDisposable
                 continue;
             var previous = room.State.Get(entry.Key) is { } replaced ? _events.Timeline.GetAny(replaced, Write)?.Membership : null;
             _events.Members.Record(room.ShortRoomId, room.RoomId, userId, previous, membership, position, entry.Event, Write);
+            if (membership == Membership.Join && previous != Membership.Join)
+                joined.Add(userId);
         }
+        if (joined.Count > 0)
+            _events.Members.JoinsRecorded(room.RoomId, joined, Write);
     }
 
     private RoomSnapshot StartRoom(Pdu create)
