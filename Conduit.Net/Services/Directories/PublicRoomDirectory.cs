@@ -36,25 +36,7 @@ public sealed record PublicRoomsPage(IReadOnlyList<PublicRoom> Chunk, string? Ne
     /// <summary>The page as <c>/publicRooms</c> answers it, in the client and the federation API alike.</summary>
     public JsonObject ToJson()
     {
-        var chunk = new JsonArray();
-        foreach (var room in Chunk)
-        {
-            var summary = room.Summary;
-            var entry = new JsonObject
-            {
-                ["room_id"] = summary.RoomId,
-                ["num_joined_members"] = room.JoinedMembers,
-                ["world_readable"] = summary.WorldReadable,
-                ["guest_can_join"] = summary.GuestCanJoin,
-            };
-            AddIfSet(entry, "name", summary.Name);
-            AddIfSet(entry, "topic", summary.Topic);
-            AddIfSet(entry, "canonical_alias", summary.CanonicalAlias);
-            AddIfSet(entry, "avatar_url", summary.AvatarUrl);
-            AddIfSet(entry, "join_rule", summary.JoinRule);
-            AddIfSet(entry, "room_type", summary.RoomType);
-            chunk.Add((JsonNode)entry);
-        }
+        var chunk = new JsonArray([.. Chunk.Select(room => (JsonNode)room.Summary.ToChunkEntry(room.JoinedMembers))]);
         var response = new JsonObject { ["chunk"] = chunk, ["total_room_count_estimate"] = TotalRoomCountEstimate };
         AddIfSet(response, "next_batch", NextBatch);
         AddIfSet(response, "prev_batch", PrevBatch);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Conduit.Net.Core.Auth;
 using Conduit.Net.Core.Events;
 using Conduit.Net.Services.Rooms;
@@ -31,6 +32,34 @@ public sealed record RoomSummary(
     /// <c>public</c>) or read it (<c>world_readable</c> history).
     /// </summary>
     public bool IsPublic => JoinRule == JoinRules.Public || WorldReadable;
+
+    /// <summary>
+    /// The room as a <c>/publicRooms</c> chunk entry, which the space hierarchy's entries extend; unset
+    /// optional fields are left out rather than sent as null.
+    /// </summary>
+    public JsonObject ToChunkEntry(int joinedMembers)
+    {
+        var entry = new JsonObject
+        {
+            ["room_id"] = RoomId,
+            ["num_joined_members"] = joinedMembers,
+            ["world_readable"] = WorldReadable,
+            ["guest_can_join"] = GuestCanJoin,
+        };
+        AddIfSet(entry, "name", Name);
+        AddIfSet(entry, "topic", Topic);
+        AddIfSet(entry, "canonical_alias", CanonicalAlias);
+        AddIfSet(entry, "avatar_url", AvatarUrl);
+        AddIfSet(entry, "join_rule", JoinRule);
+        AddIfSet(entry, "room_type", RoomType);
+        return entry;
+    }
+
+    private static void AddIfSet(JsonObject target, string name, string? value)
+    {
+        if (value is not null)
+            target[name] = value;
+    }
 }
 
 /// <summary>

@@ -107,20 +107,8 @@ public sealed class SpaceRooms(RoomEvents events, RoomSummaries summaries)
     public JsonObject Entry(RoomSnapshot room, IReadOnlyList<StoredEvent> childEvents)
     {
         var summary = summaries.Get(room.RoomId) ?? throw MatrixException.NotFound($"Room {room.RoomId} is not known here.");
-        var entry = new JsonObject
-        {
-            ["room_id"] = room.RoomId,
-            ["num_joined_members"] = summaries.JoinedMembers(summary),
-            ["world_readable"] = summary.WorldReadable,
-            ["guest_can_join"] = summary.GuestCanJoin,
-            ["room_version"] = room.Version.Id,
-        };
-        AddIfSet(entry, "name", summary.Name);
-        AddIfSet(entry, "topic", summary.Topic);
-        AddIfSet(entry, "canonical_alias", summary.CanonicalAlias);
-        AddIfSet(entry, "avatar_url", summary.AvatarUrl);
-        AddIfSet(entry, "join_rule", summary.JoinRule);
-        AddIfSet(entry, "room_type", summary.RoomType);
+        var entry = summary.ToChunkEntry(summaries.JoinedMembers(summary));
+        entry["room_version"] = room.Version.Id;
         if (events.StateEvent(room, EncryptionType, "") is { Content: { ValueKind: JsonValueKind.Object } encryption }
             && encryption.TryGetProperty("algorithm", out var algorithm) && algorithm.ValueKind == JsonValueKind.String)
             entry["encryption"] = algorithm.GetString();
@@ -207,10 +195,4 @@ public sealed class SpaceRooms(RoomEvents events, RoomSummaries summaries)
         && text.All(c => c is >= '\x20' and <= '\x7E')
             ? text
             : null;
-
-    private static void AddIfSet(JsonObject target, string name, string? value)
-    {
-        if (value is not null)
-            target[name] = value;
-    }
 }
