@@ -3,7 +3,7 @@
 // cross-signing set-up and SAS verification.
 import assert from "node:assert/strict";
 import { LoggerLevel, Tracing } from "@matrix-org/matrix-sdk-crypto-wasm";
-import { ClientEvent, EventType, MatrixError, MatrixEventEvent } from "matrix-js-sdk";
+import { ClientEvent, EventType, KnownMembership, MatrixError, MatrixEventEvent, Preset } from "matrix-js-sdk";
 import {
   CryptoEvent,
   VerificationPhase,
@@ -13,6 +13,33 @@ import {
 import { loginWithPassword, startSyncing, waitUntil } from "./support.mjs";
 
 export const megolm = "m.megolm.v1.aes-sha2";
+
+/**
+ * Alice creates a private room with m.room.encryption and invites Bob, who joins; returns the room id
+ * once both clients show both joined and every client's crypto sees the room encrypted.
+ */
+export async function createEncryptedRoomWith(alice, bob, clients) {
+  const aliceId = alice.getUserId();
+  const bobId = bob.getUserId();
+  const { room_id: created } = await alice.createRoom({
+    preset: Preset.PrivateChat,
+    invite: [bobId],
+    initial_state: [{ type: EventType.RoomEncryption, state_key: "", content: { algorithm: megolm } }],
+  });
+  await waitUntil(bob, "Bob's sync to show Alice's invite", () =>
+    bob.getRoom(created)?.getMyMembership() === KnownMembership.Invite);
+  await bob.joinRoom(created);
+  await waitUntil(bob, "Bob's sync to show him joined with Alice", () =>
+    bob.getRoom(created)?.getMyMembership() === KnownMembership.Join
+    && bob.getRoom(created).getMember(aliceId)?.membership === KnownMembership.Join);
+  await waitUntil(alice, "Alice's sync to show Bob joined", () =>
+    alice.getRoom(created)?.getMember(bobId)?.membership === KnownMembership.Join);
+  for (const client of clients) {
+    await waitUntil(client, `${client.getUserId()}'s crypto to see the room encrypted`, () =>
+      client.getCrypto().isEncryptionEnabledInRoom(created));
+  }
+  return created;
+}
 
 /**
  * Sets up the client's Rust crypto with an in-memory store. initRustCrypto turns the crypto's

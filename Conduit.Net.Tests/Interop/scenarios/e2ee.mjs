@@ -5,7 +5,7 @@
 // storage, and her new device restores it with the recovery key and decrypts the whole history; a
 // to-device message sent twice with one txnId arrives once.
 import assert from "node:assert/strict";
-import { ClientEvent, EventType, KnownMembership, MatrixEventEvent, Preset } from "matrix-js-sdk";
+import { ClientEvent, MatrixEventEvent } from "matrix-js-sdk";
 import { CryptoEvent, decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/index.js";
 import {
   loginWithPassword,
@@ -18,6 +18,7 @@ import {
 import {
   assertCrossSigningVerified,
   assertDecrypted,
+  createEncryptedRoomWith,
   cryptoClient,
   exchangeDecrypted,
   loginCryptoDevice,
@@ -73,23 +74,8 @@ export default async function e2ee({ baseUrl, step }) {
     await step("start both clients and wait for their first sync", () =>
       Promise.all([startSyncing(alice, timelineLimit), startSyncing(bob, timelineLimit)]));
 
-    const roomId = await step(`Alice creates a room with m.room.encryption (${megolm}), Bob joins`, async () => {
-      const { room_id: created } = await alice.createRoom({
-        preset: Preset.PrivateChat,
-        invite: [bobId],
-        initial_state: [{ type: EventType.RoomEncryption, state_key: "", content: { algorithm: megolm } }],
-      });
-      await waitUntil(bob, "Bob's sync to show the invite", () =>
-        bob.getRoom(created)?.getMyMembership() === KnownMembership.Invite);
-      await bob.joinRoom(created);
-      await waitUntil(alice, "Alice's sync to show Bob joined", () =>
-        alice.getRoom(created)?.getMember(bobId)?.membership === KnownMembership.Join);
-      for (const client of clients) {
-        await waitUntil(client, `${client.getUserId()}'s crypto to see the room encrypted`, () =>
-          client.getCrypto().isEncryptionEnabledInRoom(created));
-      }
-      return created;
-    });
+    const roomId = await step(`Alice creates a room with m.room.encryption (${megolm}), Bob joins`, () =>
+      createEncryptedRoomWith(alice, bob, clients));
 
     await step("Alice and Bob exchange messages that each side decrypts", async () => {
       await exchangeDecrypted(roomId, [alice, "Alice"], [bob, "Bob"], (client, body) => send(client, roomId, body));

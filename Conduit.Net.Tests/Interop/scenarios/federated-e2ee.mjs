@@ -7,7 +7,6 @@
 // side. Both set up cross-signing and learn each other's keys, Alice verifies Bob's laptop with an
 // interactive SAS (emoji) verification whose to-device messages cross the servers, and her crypto
 // then trusts Bob's identity (her signature of his master key kept by A and served back to her alone).
-import { EventType, KnownMembership, Preset } from "matrix-js-sdk";
 import {
   registerWithDummyAuth,
   startSyncing,
@@ -17,6 +16,7 @@ import {
 } from "../support.mjs";
 import {
   assertCrossSigningVerified,
+  createEncryptedRoomWith,
   cryptoClient,
   exchangeDecrypted,
   loginCryptoDevice,
@@ -46,26 +46,8 @@ export default async function federatedE2ee({ baseUrls: [serverA, serverB], step
     await step("start both clients and wait for their first sync", () =>
       Promise.all([startSyncing(alice, timelineLimit), startSyncing(bob, timelineLimit)]));
 
-    const roomId = await step(`Alice creates a private room on A with m.room.encryption (${megolm}) and invites Bob, who joins from B`, async () => {
-      const { room_id: created } = await alice.createRoom({
-        preset: Preset.PrivateChat,
-        invite: [bobId],
-        initial_state: [{ type: EventType.RoomEncryption, state_key: "", content: { algorithm: megolm } }],
-      });
-      await waitUntil(bob, "Bob's sync on B to show Alice's invite", () =>
-        bob.getRoom(created)?.getMyMembership() === KnownMembership.Invite);
-      await bob.joinRoom(created);
-      await waitUntil(bob, "Bob's sync to show him joined with Alice", () =>
-        bob.getRoom(created)?.getMyMembership() === KnownMembership.Join
-        && bob.getRoom(created).getMember(aliceId)?.membership === KnownMembership.Join);
-      await waitUntil(alice, "Alice's sync to show Bob joined", () =>
-        alice.getRoom(created)?.getMember(bobId)?.membership === KnownMembership.Join);
-      for (const client of clients) {
-        await waitUntil(client, `${client.getUserId()}'s crypto to see the room encrypted`, () =>
-          client.getCrypto().isEncryptionEnabledInRoom(created));
-      }
-      return created;
-    });
+    const roomId = await step(`Alice creates a private room on A with m.room.encryption (${megolm}) and invites Bob, who joins from B`, () =>
+      createEncryptedRoomWith(alice, bob, clients));
 
     await step("Alice and Bob exchange messages that each side decrypts", async () => {
       await exchangeDecrypted(roomId, [alice, "Alice"], [bob, "Bob"], (client, body) => client.sendTextMessage(roomId, body));
